@@ -1,0 +1,176 @@
+"""The Keras "simple MNIST convnet" in PyTorch: the network, its summary, loading and inference."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from cnn.paths import DEFAULT_WEIGHTS
+
+IMAGE_SIZE = 28
+NUM_CLASSES = 10
+# The layers whose outputs the page shows as feature maps, in forward order.
+FEATURE_LAYERS = ("conv1", "pool1", "conv2", "pool2")
+TRAIN_HINT = "train with: python cnn/train.py"
+
+
+class Conv2dReLU(nn.Conv2d):
+    """A Conv2d followed by ReLU, like Keras' Conv2D(activation="relu"): its output is the activation."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(super().forward(x))
+
+
+class ConvNet(nn.Sequential):
+    """Conv 32 -> pool -> Conv 64 -> pool -> dropout -> dense 10, returning logits (34,826 parameters)."""
+
+    def __init__(self, dropout: float = 0.5):
+        super().__init__(
+            OrderedDict(
+                conv1=Conv2dReLU(1, 32, kernel_size=3),  # (N, 32, 26, 26)
+                pool1=nn.MaxPool2d(2),  # (N, 32, 13, 13)
+                conv2=Conv2dReLU(32, 64, kernel_size=3),  # (N, 64, 11, 11)
+                pool2=nn.MaxPool2d(2),  # (N, 64, 5, 5)
+                flatten=nn.Flatten(),  # (N, 1600)
+                dropout=nn.Dropout(dropout),
+                fc=nn.Linear(64 * 5 * 5, NUM_CLASSES),  # (N, 10)
+            )
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # Keras' defaults (Glorot-uniform weights, zero biases), not PyTorch's: the seed's recipe was tuned with them.
+        for m in (self.conv1, self.conv2, self.fc):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Everything before dropout: (N, 1, 28, 28) -> (N, 1600)."""
+        for name in ("conv1", "pool1", "conv2", "pool2", "flatten"):
+            x = getattr(self, name)(x)
+        return x
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def summary_rows(model: ConvNet) -> list[dict]:
+    """Each layer's name, type, output shape for one 1x28x28 input, and parameter count."""
+    rows, x = [], torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE)
+    with torch.inference_mode():
+        for name, layer in model.named_children():
+            x = x if isinstance(layer, nn.Dropout) else layer(x)
+            rows.append(
+                {
+                    "layer": name,
+                    "type": "Conv2D + ReLU" if isinstance(layer, Conv2dReLU) else type(layer).__name__,
+                    "output shape": tuple(x.shape[1:]),
+                    "parameters": sum(p.numel() for p in layer.parameters()),
+                }
+            )
+    return rows
+
+
+def summary(model: ConvNet) -> str:
+    """A Keras-style table: layer, output shape for one 1x28x28 input, parameters, and the total."""
+    header = ("Layer (type)", "Output Shape", "Param #")
+    rows = [
+        (f"{r['layer']} ({r['type']})", "(None, " + ", ".join(map(str, r["output shape"])) + ")", f"{r['parameters']:,}")
+        for r in summary_rows(model)
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) + 3 for i in range(3)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    rule = "_" * sum(widths)
+    out = [rule, line(header), "=" * sum(widths)]
+    for r in rows:
+        out += [line(r), rule]
+    total = count_parameters(model)
+    out += [f"Total params: {total:,}", f"Trainable params: {total:,}", "Non-trainable params: 0"]
+    return "\n".join(out)
+
+
+class WeightsError(Exception):
+    """Weights that cannot be used: missing, unreadable, or for another network."""
+
+
+def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu") -> ConvNet:
+    """The trained network from a state_dict file, in eval mode. Never unpickles arbitrary objects."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path} not found: {TRAIN_HINT}")
+    if path.stat().st_size == 0:
+        raise WeightsError(f"{path} is empty: {TRAIN_HINT}")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as e:
+        # weights_only refuses anything but tensors and plain containers, before running any of it.
+        detail = next((line.strip() for line in str(e).splitlines() if "global" in line.lower()), None)
+        if detail:
+            raise WeightsError(
+                f"{path} was refused unread: it holds Python objects, not only tensors ({detail}). "
+                f"Use weights you trained yourself ({TRAIN_HINT})"
+            ) from None
+        raise WeightsError(f"{path} is not a readable PyTorch weights file (corrupt or truncated); {TRAIN_HINT}") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
+        raise WeightsError(f"{path} is not a readable PyTorch weights file ({type(e).__name__}); {TRAIN_HINT}") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"{path} does not hold a state_dict of tensors; {TRAIN_HINT}")
+    model = ConvNet()
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = [k for k in expected if k in state and state[k].shape != expected[k].shape]
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if unexpected:
+            parts.append("unexpected " + ", ".join(unexpected[:5]))
+        if wrong:
+            parts.append(
+                "wrong shape "
+                + ", ".join(f"{k} {tuple(state[k].shape)} (expected {tuple(expected[k].shape)})" for k in wrong)
+            )
+        raise WeightsError(f"{path} holds weights for another network: {'; '.join(parts)}. {TRAIN_HINT}")
+    if not all(torch.isfinite(v).all() for v in state.values()):
+        raise WeightsError(f"{path} holds non-finite weights (nan or inf); {TRAIN_HINT}")
+    model.load_state_dict(state)
+    return model.to(device).eval()
+
+
+def as_batch(images: np.ndarray | torch.Tensor, device: str | torch.device = "cpu") -> torch.Tensor:
+    """(N, 28, 28) or (28, 28) images in [0, 1], white on black -> the (N, 1, 28, 28) float tensor the network takes.
+
+    The network's input is the [0, 1] image itself, as in the seed's Keras run: this is the one place that says so.
+    """
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32) if not torch.is_tensor(images) else images)
+    if x.ndim == 2:
+        x = x[None]
+    if x.ndim == 3:
+        x = x[:, None]
+    if x.ndim != 4 or tuple(x.shape[1:]) != (1, IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"expected images of shape (N, 28, 28), got {tuple(np.shape(images))}")
+    return x.to(device=device, dtype=torch.float32)
+
+
+def predict_proba(model: ConvNet, images: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Class probabilities (N, 10) for float32 images (N, 28, 28) in [0, 1], white digit on black."""
+    device = next(model.parameters()).device
+    x = as_batch(images)
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(x), batch_size):
+            logits = model(x[i : i + batch_size].to(device))  # (B, 10)
+            out.append(F.softmax(logits.float(), dim=1).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)

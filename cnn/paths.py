@@ -1,0 +1,13 @@
+"""Where the project keeps its files: the one place each default path is defined."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WEIGHTS_DIR = ROOT / "weights"
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "mnist_cnn.pt"
+DEFAULT_DATA_DIR = ROOT / "data" / "mnist"
+
+
+def metadata_path(weights: Path) -> Path:
+    """The JSON file of metadata that sits next to a weights file."""
+    return Path(weights).with_suffix(".json")

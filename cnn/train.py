@@ -1,0 +1,250 @@
+"""Train the convnet on MNIST and save its weights: python cnn/train.py (or python -m cnn.train), --help for flags."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from cnn.checkpoint import save_checkpoint
+from cnn.data import MnistError, load_split, resolve_data_dir, to_float
+from cnn.device import CHOICES as DEVICE_CHOICES
+from cnn.device import DeviceError, pick_device
+from cnn.evaluate import report
+from cnn.model import ConvNet, count_parameters, predict_proba, summary, summary_rows
+from cnn.paths import DEFAULT_WEIGHTS, metadata_path
+
+VALIDATION_SPLIT = 0.1  # the last 10% of the training set, as Keras' validation_split=0.1 takes it
+
+
+@dataclass(frozen=True)
+class Recipe:
+    epochs: int = 15  # passes over the training split
+    batch_size: int = 128  # samples per optimiser step
+    lr: float = 1e-3  # Adam's learning rate
+    adam_eps: float = 1e-7  # Keras' Adam epsilon (PyTorch's default is 1e-8)
+
+
+RECIPES = {
+    # The seed's Keras run: Adam at 1e-3, batch 128, 15 epochs, plain cross-entropy, no augmentation.
+    "keras": Recipe(),
+}
+DEFAULT_RECIPE = "keras"
+
+
+@dataclass
+class Split:
+    x: torch.Tensor  # (N, 1, 28, 28) float32 in [0, 1]
+    y: torch.Tensor  # (N,) int64
+
+
+def split_train_val(images: np.ndarray, labels: np.ndarray, device: torch.device) -> tuple[Split, Split]:
+    """Training and validation tensors on `device`; validation is the last 10%, unshuffled, as in Keras."""
+    x = torch.from_numpy(to_float(images))[:, None].to(device)  # (N, 1, 28, 28)
+    y = torch.from_numpy(labels.astype(np.int64)).to(device)  # (N,)
+    cut = int(len(x) * (1 - VALIDATION_SPLIT))
+    return Split(x[:cut], y[:cut]), Split(x[cut:], y[cut:])
+
+
+def evaluate(model: ConvNet, data: Split, batch_size: int = 2048) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy, in eval mode, under inference_mode, in large batches."""
+    model.eval()
+    loss, correct = torch.zeros((), device=data.x.device), torch.zeros((), device=data.x.device)
+    with torch.inference_mode():
+        for i in range(0, len(data.x), batch_size):
+            logits = model(data.x[i : i + batch_size]).float()  # (B, 10)
+            yb = data.y[i : i + batch_size]
+            loss += F.cross_entropy(logits, yb, reduction="sum")
+            correct += (logits.argmax(1) == yb).sum()
+    n = max(len(data.x), 1)
+    return loss.item() / n, correct.item() / n
+
+
+def train_epoch(model, opt, data: Split, recipe: Recipe, gen: torch.Generator, desc: str, progress: bool):
+    """One pass over `data` in a fresh random order; returns the running mean loss and accuracy, as Keras prints."""
+    model.train()
+    n = len(data.x)
+    order = torch.randperm(n, generator=gen).to(data.x.device)
+    loss_sum, correct = torch.zeros((), device=data.x.device), torch.zeros((), device=data.x.device)
+    with tqdm(total=n, desc=desc, unit="img", leave=False, disable=not progress, file=sys.stderr) as bar:
+        for step, i in enumerate(range(0, n, recipe.batch_size)):
+            idx = order[i : i + recipe.batch_size]
+            xb, yb = data.x[idx], data.y[idx]  # (B, 1, 28, 28), (B,)
+            logits = model(xb)  # (B, 10)
+            loss = F.cross_entropy(logits, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.detach() * len(idx)
+            correct += (logits.detach().argmax(1) == yb).sum()
+            bar.update(len(idx))
+            if step % 50 == 0:
+                seen = min(i + recipe.batch_size, n)
+                bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", acc=f"{correct.item() / seen:.4f}")
+    return loss_sum.item() / n, correct.item() / n
+
+
+def fit(model, train: Split, val: Split, recipe: Recipe, seed: int, progress: bool = True, log=print) -> list[dict]:
+    """Train `model` in place with `recipe`; returns the per-epoch history."""
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, eps=recipe.adam_eps)
+    history = []
+    for epoch in range(1, recipe.epochs + 1):
+        t0 = time.perf_counter()
+        train_loss, train_acc = train_epoch(model, opt, train, recipe, gen, f"epoch {epoch}/{recipe.epochs}", progress)
+        val_loss, val_acc = evaluate(model, val) if len(val.x) else (math.nan, math.nan)
+        seconds = time.perf_counter() - t0
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": round(train_loss, 6),
+                "train_accuracy": round(train_acc, 6),
+                "val_loss": round(val_loss, 6),
+                "val_accuracy": round(val_acc, 6),
+                "seconds": round(seconds, 2),
+            }
+        )
+        log(
+            f"epoch {epoch:>2}/{recipe.epochs}  {seconds:5.1f}s  loss {train_loss:.4f}  accuracy {train_acc:.4f}  "
+            f"val_loss {val_loss:.4f}  val_accuracy {val_acc:.4f}"
+        )
+    return history
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0 or value > 10:
+        raise argparse.ArgumentTypeError(f"must be a finite number in (0, 10], got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, got {value}")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python cnn/train.py",
+        description="Train the simple MNIST convnet and save its weights with a JSON of metadata next to them.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE, help="training recipe")
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="auto: CUDA, then Apple MPS, then CPU")
+    p.add_argument("--epochs", type=_positive_int, help="epochs (default: the recipe's)")
+    p.add_argument("--batch-size", type=_positive_int, help="batch size (default: the recipe's)")
+    p.add_argument("--lr", type=_learning_rate, help="learning rate (default: the recipe's)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed; a CPU run is reproducible for a given seed")
+    p.add_argument("--data-dir", help="MNIST cache folder (default: $MNIST_DIR or data/mnist)")
+    p.add_argument("--out", default=str(DEFAULT_WEIGHTS), help="where to write the weights (JSON goes next to them)")
+    p.add_argument("--limit", type=_positive_int, help="train on the first N training samples only (quick runs)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    args = p.parse_args(argv)
+    if args.limit is not None and args.limit < 10:
+        p.error(f"argument --limit: must be at least 10 (one in ten is held out for validation), got {args.limit}")
+    return args
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)  # one line per epoch, even into a log file
+    recipe = RECIPES[args.recipe]
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
+    recipe = replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+    try:
+        device = pick_device(args.device)
+    except DeviceError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    if out.exists() and out.is_dir():
+        print(f"error: --out {out} is a folder; give a file path such as {out / 'mnist_cnn.pt'}", file=sys.stderr)
+        return 2
+    print(f"device: {device}   recipe: {args.recipe} {asdict(recipe)}   seed: {args.seed}")
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM unwinds like Ctrl-C: the old weights stay untouched
+    try:
+        try:
+            images, labels = load_split("train", args.data_dir)
+            test_images, test_labels = load_split("test", args.data_dir, fetch=False)
+        except MnistError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        if args.limit:
+            images, labels = images[: args.limit], labels[: args.limit]
+        torch.manual_seed(args.seed)
+        train, val = split_train_val(images, labels, device)
+        print(f"data: {len(train.x)} training, {len(val.x)} validation samples from {resolve_data_dir(args.data_dir)}")
+        model = ConvNet().to(device)
+        t0 = time.perf_counter()
+        history = fit(model, train, val, recipe, args.seed, progress=not args.no_progress)
+        train_seconds = time.perf_counter() - t0
+        model.eval()
+        test = report(predict_proba(model, to_float(test_images)), test_labels)
+        print(f"test accuracy: {test['accuracy']:.4%} on {test['count']} images (loss {test['loss']:.4f})")
+        metadata = {
+            "architecture": summary(model),
+            "layers": [{**r, "output shape": list(r["output shape"])} for r in summary_rows(model)],
+            "parameters": count_parameters(model),
+            "test_accuracy": test["accuracy"],
+            "test": test,
+            "recipe": args.recipe,
+            "hyperparameters": asdict(recipe),
+            "seed": args.seed,
+            "device": str(device),
+            "torch": torch.__version__,
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "train_samples": len(train.x),
+            "val_samples": len(val.x),
+            "train_seconds": round(train_seconds, 1),
+            "history": history,
+        }
+        try:
+            save_checkpoint(model.state_dict(), metadata, out)
+        except OSError as e:
+            print(f"error: could not save to {out} ({e}); the previous weights there are untouched", file=sys.stderr)
+            return 1
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: nothing written; {out} and {metadata_path(out).name} are as they were", file=sys.stderr)
+        return 130
+    print(f"saved {out} and {metadata_path(out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

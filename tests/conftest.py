@@ -1,0 +1,37 @@
+"""Shared fixtures: the real MNIST files (fetched by the project's own code) and small IDX files made in the test."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn import data
+
+
+def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
+    """The IDX encoding of a uint8 array: images (N, H, W) get magic 2051, labels (N,) 2049."""
+    array = np.asarray(array, dtype=np.uint8)
+    if magic is None:
+        magic = data.IMAGES_MAGIC if array.ndim == 3 else data.LABELS_MAGIC
+    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + array.tobytes()
+
+
+def write_idx(path: Path, array: np.ndarray, gz: bool = False, **kw) -> Path:
+    raw = idx_bytes(array, **kw)
+    path.write_bytes(gzip.compress(raw) if gz else raw)
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder holding the four verified MNIST files, fetched when missing as a user's run would."""
+    return data.ensure_mnist()
+
+
+@pytest.fixture(scope="session")
+def mnist_test(mnist_dir) -> tuple[np.ndarray, np.ndarray]:
+    return data.load_split("test", mnist_dir, fetch=False)

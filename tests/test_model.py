@@ -1,0 +1,138 @@
+"""The network's shape and size, its summary, loading (and refusing) weights, and inference."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnn.model import ConvNet, WeightsError, count_parameters, load, predict_proba, summary, summary_rows
+
+
+@pytest.fixture(scope="module")
+def net():
+    torch.manual_seed(0)
+    return ConvNet().eval()
+
+
+def test_parameter_count(net):
+    assert count_parameters(net) == 34_826
+    per_layer = {r["layer"]: r["parameters"] for r in summary_rows(net)}
+    assert per_layer == {"conv1": 320, "pool1": 0, "conv2": 18_496, "pool2": 0, "flatten": 0, "dropout": 0, "fc": 16_010}
+
+
+def test_output_shapes_match_a_forward_pass(net):
+    x = torch.rand(3, 1, 28, 28)
+    assert net(x).shape == (3, 10)
+    shapes = {r["layer"]: r["output shape"] for r in summary_rows(net)}
+    assert shapes["conv1"] == (32, 26, 26) and shapes["pool1"] == (32, 13, 13)
+    assert shapes["conv2"] == (64, 11, 11) and shapes["pool2"] == (64, 5, 5)
+    assert shapes["flatten"] == (1600,) and shapes["fc"] == (10,)
+    # The layers compose to the model's own forward pass.
+    manual = F.linear(net.features(x), net.fc.weight, net.fc.bias)
+    torch.testing.assert_close(manual, net(x))
+
+
+def test_summary_table(net):
+    text = summary(net)
+    for needle in ["conv1", "(None, 32, 26, 26)", "320", "(None, 64, 11, 11)", "18,496", "16,010", "Total params: 34,826"]:
+        assert needle in text
+
+
+def test_predict_proba_is_softmax_of_logits(net):
+    images = np.random.default_rng(1).random((5, 28, 28), dtype=np.float32)
+    probs = predict_proba(net, images)
+    assert probs.shape == (5, 10) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(1), 1, rtol=1e-5)
+    with torch.no_grad():
+        reference = F.softmax(net(torch.from_numpy(images)[:, None]), 1).numpy()
+    np.testing.assert_allclose(probs, reference, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(predict_proba(net, images[0]), reference[:1], rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="28, 28"):
+        predict_proba(net, np.zeros((2, 27, 28), np.float32))
+
+
+# --- loading ----------------------------------------------------------------------------------------------------
+
+
+def test_load_round_trip(net, tmp_path):
+    p = tmp_path / "w.pt"
+    torch.save(net.state_dict(), p)
+    loaded = load(p)
+    assert not loaded.training
+    for k, v in net.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[k], v)
+
+
+def test_missing_file_says_how_to_train(tmp_path):
+    with pytest.raises(WeightsError, match=r"not found: train with: python cnn/train.py"):
+        load(tmp_path / "nope.pt")
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "w.pt").write_bytes(b"")
+    with pytest.raises(WeightsError, match="empty"):
+        load(tmp_path / "w.pt")
+
+
+def test_random_bytes(tmp_path):
+    (tmp_path / "w.pt").write_bytes(os.urandom(4096))
+    with pytest.raises(WeightsError, match="not a readable PyTorch weights file"):
+        load(tmp_path / "w.pt")
+
+
+def test_truncated_file(net, tmp_path):
+    buf = io.BytesIO()
+    torch.save(net.state_dict(), buf)
+    (tmp_path / "w.pt").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    with pytest.raises(WeightsError, match="not a readable PyTorch weights file"):
+        load(tmp_path / "w.pt")
+
+
+def test_weights_of_another_shape(tmp_path):
+    other = {k: v for k, v in ConvNet().state_dict().items()}
+    other["fc.weight"] = torch.zeros(10, 800)
+    torch.save(other, tmp_path / "w.pt")
+    with pytest.raises(WeightsError, match=r"another network: wrong shape fc.weight \(10, 800\)"):
+        load(tmp_path / "w.pt")
+    torch.save({"layer.weight": torch.zeros(3)}, tmp_path / "w2.pt")
+    with pytest.raises(WeightsError, match="missing conv1.bias"):
+        load(tmp_path / "w2.pt")
+
+
+def test_non_finite_weights(net, tmp_path):
+    state = {k: v.clone() for k, v in net.state_dict().items()}
+    state["conv1.bias"][0] = float("nan")
+    torch.save(state, tmp_path / "w.pt")
+    with pytest.raises(WeightsError, match="non-finite"):
+        load(tmp_path / "w.pt")
+
+
+class _Exploit:
+    """Unpickling this would run a shell command that creates a marker file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_hostile_pickle_is_refused_without_running(tmp_path):
+    marker = tmp_path / "pwned"
+    state = dict(ConvNet().state_dict())
+    state["extra"] = _Exploit(marker)
+    torch.save(state, tmp_path / "w.pt")  # a real torch checkpoint whose pickle calls os.system when loaded
+    with zipfile.ZipFile(tmp_path / "w.pt") as z:
+        assert any(b"system" in z.read(n) for n in z.namelist() if n.endswith("data.pkl"))
+    with pytest.raises(WeightsError, match="refused"):
+        load(tmp_path / "w.pt")
+    assert not marker.exists()
+    # The same file loaded without weights_only runs the command: the exploit in this test is real.
+    torch.load(tmp_path / "w.pt", weights_only=False)
+    assert marker.exists()

@@ -1,0 +1,92 @@
+"""Command-line training: a smoke run on a small subset, reproducibility, metadata, and flag errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from cnn import train
+from cnn.model import load
+from cnn.paths import ROOT
+
+
+def test_smoke_run_writes_weights_load_accepts(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "w" / "small.pt"
+    code = train.main(["--limit", "600", "--epochs", "2", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress"])
+    assert code == 0
+    model = load(out)
+    assert not model.training
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["parameters"] == 34_826
+    assert meta["train_samples"] == 540 and meta["val_samples"] == 60
+    assert [h["epoch"] for h in meta["history"]] == [1, 2]
+    assert meta["hyperparameters"]["epochs"] == 2 and meta["hyperparameters"]["batch_size"] == 128
+    assert meta["seed"] == 0 and meta["device"] == "cpu" and meta["torch"] == torch.__version__
+    assert 0.5 < meta["test_accuracy"] <= 1 and meta["test"]["count"] == 10_000
+    assert sum(map(sum, meta["test"]["confusion"])) == 10_000
+    printed = capsys.readouterr().out
+    assert "device: cpu" in printed and "test accuracy" in printed and "val_accuracy" in printed
+
+
+def test_same_seed_same_weights_on_cpu(mnist_dir, tmp_path):
+    for name in ("a", "b"):
+        args = ["--limit", "300", "--epochs", "1", "--seed", "7", "--device", "cpu", "--no-progress"]
+        assert train.main([*args, "--out", str(tmp_path / f"{name}.pt"), "--data-dir", str(mnist_dir)]) == 0
+    a, b = torch.load(tmp_path / "a.pt"), torch.load(tmp_path / "b.pt")
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_validation_is_the_last_tenth():
+    import numpy as np
+
+    images = np.arange(20 * 28 * 28, dtype=np.uint8).reshape(20, 28, 28)
+    labels = np.arange(20) % 10
+    tr, va = train.split_train_val(images, labels, torch.device("cpu"))
+    assert len(tr.x) == 18 and len(va.x) == 2
+    assert va.y.tolist() == [8, 9]
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--epochs", "0"], "--epochs: must be at least 1"),
+        (["--epochs", "-3"], "--epochs: must be at least 1"),
+        (["--epochs", "two"], "is not a whole number"),
+        (["--batch-size", "0"], "--batch-size: must be at least 1"),
+        (["--lr", "nan"], "--lr: must be a finite number"),
+        (["--lr", "-0.1"], "--lr: must be a finite number"),
+        (["--device", "tpu"], "invalid choice: 'tpu'"),
+        (["--limit", "5"], "--limit: must be at least 10"),
+        (["--recipe", "magic"], "invalid choice: 'magic'"),
+    ],
+)
+def test_bad_flags_fail_fast_with_one_clear_line(flags, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        train.main(flags)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+
+
+def test_absent_device_is_refused_before_any_work(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    run = subprocess.run(
+        [sys.executable, "cnn/train.py", "--device", "cuda", "--out", str(tmp_path / "w.pt")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines()[-1].startswith("error: --device cuda was asked for")
+    assert not (tmp_path / "w.pt").exists()
+
+
+def test_runs_as_a_module_and_as_a_script():
+    for cmd in (["-m", "cnn.train", "--help"], ["cnn/train.py", "--help"]):
+        run = subprocess.run([sys.executable, *cmd], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0 and "--recipe" in run.stdout and "(default: auto)" in " ".join(run.stdout.split())
