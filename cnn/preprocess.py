@@ -1,0 +1,147 @@
+"""From a canvas drawing to the 28x28 image the network sees, prepared the way MNIST's own digits were. Pure numpy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SIZE = 28  # the network's input is SIZE x SIZE
+BOX = 20  # MNIST fitted each digit into a BOX x BOX square, keeping its aspect ratio
+INK_THRESHOLD = 0.1  # a pixel with less ink than this (0..1) is background for the bounding box
+MAX_SIDE = 8192
+LUMA = np.array([0.299, 0.587, 0.114], np.float32) / 255.0  # RGB 0..255 -> luminance 0..1 (ITU-R BT.601)  # larger canvases are refused rather than ground through
+
+
+def ink(image: np.ndarray) -> np.ndarray:
+    """How much white ink each pixel holds, in [0, 1]: luminance times opacity.
+
+    Takes (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA values in 0..255, as the canvas sends them. White strokes on a
+    black or transparent background are ink; the background is not.
+    """
+    a = np.asarray(image)
+    if a.dtype == bool or not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise ValueError(f"expected an image of numbers 0..255, got dtype {a.dtype}")
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise ValueError(f"expected an (H, W, 4) RGBA image (or RGB, or grey), got shape {a.shape}")
+    if min(a.shape[:2]) < 1 or max(a.shape[:2]) > MAX_SIDE:
+        raise ValueError(f"canvas of {a.shape[0]}x{a.shape[1]} pixels: each side must be 1 to {MAX_SIDE}")
+    if a.dtype != np.uint8:
+        a = np.clip(np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0), 0, 255)
+    if a.ndim == 2:
+        return a.astype(np.float32) / 255.0
+    h, w, c = a.shape
+    flat = a.reshape(-1, c).astype(np.float32)  # (H*W, C)
+    grey = flat[:, :3] @ LUMA  # (H*W,) in [0, 1]
+    if c == 4:
+        grey *= flat[:, 3] * (1 / 255.0)
+    return grey.reshape(h, w)
+
+
+def _resample_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) weights of an anti-aliased linear resize, as PIL's BILINEAR filter computes them.
+
+    Shrinking widens the triangle filter by the scale, so every input pixel contributes (no aliasing); growing
+    interpolates linearly.
+    """
+    scale = n_in / n_out
+    support = max(scale, 1.0)
+    centres = (np.arange(n_out) + 0.5) * scale  # (n_out,) in input pixel units
+    offsets = (np.arange(n_in) + 0.5)[None, :] - centres[:, None]  # (n_out, n_in)
+    w = np.clip(1.0 - np.abs(offsets) / support, 0.0, None)
+    w /= w.sum(axis=1, keepdims=True)
+    return w.astype(np.float32)
+
+
+def resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Anti-aliased linear resize of a 2D float image."""
+    return _resample_matrix(img.shape[0], height) @ img @ _resample_matrix(img.shape[1], width).T
+
+
+def bounding_box(amount: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right), bottom and right exclusive, of the pixels holding ink; None if there are none."""
+    rows, cols = np.flatnonzero((amount > threshold).any(1)), np.flatnonzero((amount > threshold).any(0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
+    """(row, column) of the ink's centre of mass, in pixel-index coordinates."""
+    total = img.sum()
+    rows, cols = np.arange(img.shape[0]), np.arange(img.shape[1])
+    return float(img.sum(1) @ rows / total), float(img.sum(0) @ cols / total)
+
+
+def _place(img: np.ndarray, top: int, left: int) -> np.ndarray:
+    """`img` pasted into a blank SIZE x SIZE frame with its top-left pixel at (top, left)."""
+    out = np.zeros((SIZE, SIZE), np.float32)
+    out[top : top + img.shape[0], left : left + img.shape[1]] = img
+    return out
+
+
+@dataclass
+class Steps:
+    """Each stage from canvas to network input, for showing; `final` is what the network sees."""
+
+    ink: np.ndarray  # (H, W) the canvas as ink in [0, 1]
+    box: tuple[int, int, int, int]  # the ink's bounding box on the canvas: top, bottom, left, right
+    crop: np.ndarray  # the ink's bounding box, cut out
+    fitted: np.ndarray  # scaled to fit BOX x BOX, aspect kept (or the whole canvas at SIZE x SIZE, unfitted)
+    placed: np.ndarray  # (28, 28) the fitted box in the middle of the frame, by its geometric centre
+    final: np.ndarray  # (28, 28) float32 in [0, 1]: the network's input
+    shift: tuple[int, int]  # rows and columns moved to bring the centre of mass to the centre
+
+
+def preprocess_steps(image: np.ndarray, fit: bool = True, centre: bool = True) -> Steps | None:
+    """Every stage of `canvas_to_mnist`, with the fitting and the centring each able to be switched off.
+
+    fit=False skips the crop and the 20x20 fit: the whole canvas is shrunk to 28x28, as naive demos do.
+    centre=False leaves the digit where the fit put it instead of moving its centre of mass to the centre.
+    """
+    amount = ink(image)
+    box = bounding_box(amount)
+    if box is None:
+        return None
+    top, bottom, left, right = box
+    crop = amount[top:bottom, left:right]
+    if fit:
+        h, w = crop.shape
+        scale = BOX / max(h, w)
+        fitted = resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))
+        placed = _place(fitted, (SIZE - fitted.shape[0]) // 2, (SIZE - fitted.shape[1]) // 2)
+    else:
+        fitted = resize(amount, SIZE, SIZE)
+        placed = fitted
+    peak = placed.max()
+    if peak <= 0:
+        return None
+    placed = np.clip(placed / peak, 0.0, 1.0).astype(np.float32)  # the strongest stroke is full white, as in MNIST
+    shift = (0, 0)
+    final = placed
+    if centre:
+        shift = _centring_shift(placed)
+        final = np.roll(placed, shift, axis=(0, 1))
+    return Steps(amount, box, crop, fitted, placed, final.astype(np.float32), shift)
+
+
+def _centring_shift(img: np.ndarray) -> tuple[int, int]:
+    """Whole-pixel (rows, columns) that move the centre of mass to the frame's centre without pushing ink out."""
+    cy, cx = centre_of_mass(img)
+    mid = (SIZE - 1) / 2  # 13.5: the centre of a 28-pixel frame in index coordinates
+    rows, cols = np.flatnonzero(img.any(1)), np.flatnonzero(img.any(0))
+    dy = int(np.clip(round(mid - cy), -rows[0], SIZE - 1 - rows[-1]))
+    dx = int(np.clip(round(mid - cx), -cols[0], SIZE - 1 - cols[-1]))
+    return dy, dx
+
+
+def canvas_to_mnist(image: np.ndarray) -> np.ndarray | None:
+    """The float32 28x28 image in [0, 1] the network sees for an (H, W, 4) uint8 canvas; None if it holds no ink.
+
+    As MNIST's digits were made: crop to the ink, scale to fit 20x20 keeping the aspect ratio (anti-aliased), and
+    place in 28x28 with the centre of mass at the centre.
+    """
+    steps = preprocess_steps(image)
+    return None if steps is None else steps.final
