@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cnn.paths import DEFAULT_WEIGHTS
+from cnn.paths import DEFAULT_WEIGHTS, shown
 
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
@@ -106,11 +106,11 @@ class WeightsError(Exception):
 
 def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu") -> ConvNet:
     """The trained network from a state_dict file, in eval mode. Never unpickles arbitrary objects."""
-    path = Path(path)
+    path, name = Path(path), shown(path)
     if not path.is_file():
-        raise WeightsError(f"{path} not found: {TRAIN_HINT}")
+        raise WeightsError(f"{name} not found: {TRAIN_HINT}")
     if path.stat().st_size == 0:
-        raise WeightsError(f"{path} is empty: {TRAIN_HINT}")
+        raise WeightsError(f"{name} is empty: {TRAIN_HINT}")
     try:
         state = torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as e:
@@ -118,14 +118,14 @@ def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu")
         detail = next((line.strip() for line in str(e).splitlines() if "global" in line.lower()), None)
         if detail:
             raise WeightsError(
-                f"{path} was refused unread: it holds Python objects, not only tensors ({detail}). "
+                f"{name} was refused unread: it holds Python objects, not only tensors ({detail}). "
                 f"Use weights you trained yourself ({TRAIN_HINT})"
             ) from None
-        raise WeightsError(f"{path} is not a readable PyTorch weights file (corrupt or truncated); {TRAIN_HINT}") from None
+        raise WeightsError(f"{name} is not a readable PyTorch weights file (corrupt or truncated); {TRAIN_HINT}") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
-        raise WeightsError(f"{path} is not a readable PyTorch weights file ({type(e).__name__}); {TRAIN_HINT}") from None
+        raise WeightsError(f"{name} is not a readable PyTorch weights file ({type(e).__name__}); {TRAIN_HINT}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise WeightsError(f"{path} does not hold a state_dict of tensors; {TRAIN_HINT}")
+        raise WeightsError(f"{name} does not hold a state_dict of tensors; {TRAIN_HINT}")
     model = ConvNet()
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
@@ -142,9 +142,9 @@ def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu")
                 "wrong shape "
                 + ", ".join(f"{k} {tuple(state[k].shape)} (expected {tuple(expected[k].shape)})" for k in wrong)
             )
-        raise WeightsError(f"{path} holds weights for another network: {'; '.join(parts)}. {TRAIN_HINT}")
+        raise WeightsError(f"{name} holds weights for another network: {'; '.join(parts)}. {TRAIN_HINT}")
     if not all(torch.isfinite(v).all() for v in state.values()):
-        raise WeightsError(f"{path} holds non-finite weights (nan or inf); {TRAIN_HINT}")
+        raise WeightsError(f"{name} holds non-finite weights (nan or inf); {TRAIN_HINT}")
     model.load_state_dict(state)
     return model.to(device).eval()
 
@@ -174,3 +174,16 @@ def predict_proba(model: ConvNet, images: np.ndarray, batch_size: int = 4096) ->
             logits = model(x[i : i + batch_size].to(device))  # (B, 10)
             out.append(F.softmax(logits.float(), dim=1).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)
+
+
+def dense_parameters(side: int, channels: int, hidden: int) -> int:
+    """Weights and biases of a fully connected layer from a side x side x channels image to `hidden` units."""
+    return side * side * channels * hidden + hidden
+
+
+def conv_parameters(kernel: int, channels: int, filters: int) -> int:
+    """Weights and biases of a conv layer of `filters` kernel x kernel filters over `channels` input channels.
+
+    The image's size does not appear: the same small kernels slide over every position.
+    """
+    return kernel * kernel * channels * filters + filters

@@ -11,3 +11,12 @@ DEFAULT_DATA_DIR = ROOT / "data" / "mnist"
 def metadata_path(weights: Path) -> Path:
     """The JSON file of metadata that sits next to a weights file."""
     return Path(weights).with_suffix(".json")
+
+
+def shown(path: Path | str) -> str:
+    """A path as a person would type it: relative to the project when it lies inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(p)

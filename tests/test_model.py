@@ -136,3 +136,11 @@ def test_hostile_pickle_is_refused_without_running(tmp_path):
     # The same file loaded without weights_only runs the command: the exploit in this test is real.
     torch.load(tmp_path / "w.pt", weights_only=False)
     assert marker.exists()
+
+
+def test_parameter_counts_of_the_lesson():
+    from cnn.model import conv_parameters, dense_parameters
+
+    assert dense_parameters(28, 1, 30) == 28 * 28 * 30 + 30 == 23_550
+    assert dense_parameters(56, 3, 30) == 56 * 56 * 3 * 30 + 30
+    assert conv_parameters(3, 1, 32) == 320 and conv_parameters(3, 32, 64) == 18_496

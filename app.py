@@ -1,0 +1,229 @@
+"""The page: draw a digit, see what the convnet sees, what it predicts and what each layer computes."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from contextlib import contextmanager
+
+import numpy as np
+import streamlit as st
+import torch
+from streamlit_drawable_canvas import st_canvas
+
+from cnn.features import forward_with_maps, kernels, tile
+from cnn.model import FEATURE_LAYERS, ConvNet, WeightsError, load
+from cnn.paths import DEFAULT_WEIGHTS
+from cnn.preprocess import canvas_to_mnist
+from ui.explorer1d import explorer_ui
+from ui.figures import PLOT_CONFIG, image_figure, kernel_figure, mosaic_figure, probability_figure
+from ui.model_panel import model_ui
+
+CANVAS_SIZE = 280
+DEFAULT_PEN = 20  # on a 280-pixel canvas this becomes MNIST's 2-3 pixel strokes once the digit is fitted to 20x20
+# Below this top probability the page calls the network unsure: no digit then holds even a clear majority of its
+# belief, and on MNIST's own test digits the shipped network is that unsure only for a handful of odd ones.
+UNSURE_BELOW = 0.6
+# How each layer's maps are tiled: columns of the grid, and what the layer is.
+LAYER_INFO = {
+    "conv1": (8, "Conv2D 3×3 + ReLU on the 28×28 input"),
+    "pool1": (8, "MaxPool 2×2 of conv1"),
+    "conv2": (8, "Conv2D 3×3 + ReLU over all 32 pool1 maps"),
+    "pool2": (8, "MaxPool 2×2 of conv2"),
+}
+log = logging.getLogger("digit-page")
+
+
+@contextmanager
+def guarded(what: str):
+    """Show a failure in one part of the page as a short message, never as a traceback, and keep the rest going."""
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001: the page must survive any one part failing
+        log.error("%s failed:\n%s", what, traceback.format_exc())
+        st.error(f"{what} could not be shown ({type(e).__name__}: {e}). The rest of the page still works.")
+
+
+@st.cache_resource(show_spinner="Loading the network…")
+def _load_model(path: str, mtime: float) -> ConvNet:
+    """The network, loaded once per process and per weights file version; shared by every session: never mutate."""
+    torch.set_num_threads(1)  # one drawing at a time is tiny work: threads only add overhead and contention
+    return load(path)
+
+
+def model_or_error() -> tuple[ConvNet | None, str | None]:
+    try:
+        mtime = DEFAULT_WEIGHTS.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    try:
+        return _load_model(str(DEFAULT_WEIGHTS), mtime), None
+    except WeightsError as e:
+        return None, str(e)
+
+
+# --- the drawing and everything that depends on it -------------------------------------------------------------------
+
+
+def canvas_ui() -> np.ndarray | None:
+    """The canvas with its pen and clear controls; returns the RGBA drawing, or None before the first stroke."""
+    st.session_state.setdefault("canvas_generation", 0)
+    result = st_canvas(
+        stroke_width=st.session_state.get("pen", DEFAULT_PEN),
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=CANVAS_SIZE,
+        width=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"canvas-{st.session_state['canvas_generation']}",
+    )
+    pen, clear = st.columns([3, 1], vertical_alignment="bottom")
+    pen.slider("Pen width", 6, 40, DEFAULT_PEN, key="pen", help="About 20 gives strokes like MNIST's once scaled down.")
+    if clear.button("Clear", width="stretch"):
+        st.session_state["canvas_generation"] += 1
+        st.rerun(scope="fragment")
+    st.caption("Undo, redo and reset: hover over the canvas.")
+    return getattr(result, "image_data", None)
+
+
+def prediction_ui(probs: np.ndarray | None, model_error: str | None) -> None:
+    if model_error:
+        st.error(f"No prediction: {model_error}")
+        return
+    if probs is None:
+        st.info("Draw a digit from 0 to 9 on the black square, as large as you like. The prediction appears when you lift the pen.")
+        return
+    top = int(np.argmax(probs))
+    a, b = st.columns(2)
+    a.metric("Prediction", str(top))
+    b.metric("Probability", f"{probs[top]:.1%}")
+    if probs[top] < UNSURE_BELOW:
+        runner_up = int(np.argsort(probs)[-2])
+        st.warning(
+            f"The network is unsure: no digit reaches {UNSURE_BELOW:.0%}. Its best guesses are {top} and {runner_up}."
+        )
+    st.plotly_chart(probability_figure(probs), config=PLOT_CONFIG, key="probs")
+
+
+def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
+    st.markdown(
+        "Each small square is one channel: one learned 3×3 filter slid over the layer's input, bright where it "
+        "responds. All channels of a layer share one colour scale, so brightness compares across them."
+    )
+    pick_layer, pick_channel = st.columns([2, 3])
+    layer = pick_layer.segmented_control("Look closer at", FEATURE_LAYERS, default="conv1", key="fm_layer") or "conv1"
+    channels = maps[layer].shape[0]
+    channel = pick_channel.slider("Channel", 0, channels - 1, 0, key=f"fm_channel_{layer}")
+    grid = st.columns(2)
+    for i, name in enumerate(FEATURE_LAYERS):
+        cols, what = LAYER_INFO[name]
+        c, h, w = maps[name].shape
+        mosaic, channel_of = tile(maps[name], cols)
+        highlight = None
+        if name == layer:
+            r, q = divmod(channel, cols)
+            highlight = (r * (h + 1), r * (h + 1) + h, q * (w + 1), q * (w + 1) + w)
+        with grid[i % 2]:
+            st.markdown(f"**{name}** · {c} maps of {h}×{w} · {what}")
+            height = 230 if c == 32 else 300
+            st.plotly_chart(
+                mosaic_figure(mosaic, channel_of, float(maps[name].max()), height, highlight),
+                config=PLOT_CONFIG,
+                key=f"mosaic_{name}",
+            )
+    source = "conv1" if layer in ("conv1", "pool1") else "conv2"
+    weights, bias = kernels(model, source)
+    big, kernel = st.columns([1, 1])
+    with big:
+        st.markdown(f"**{layer}, channel {channel}**")
+        z = maps[layer][channel]
+        st.plotly_chart(
+            mosaic_figure(z, np.full(z.shape, channel, np.int16), float(maps[layer].max()), 300, None),
+            config=PLOT_CONFIG,
+            key="fm_big",
+        )
+    with kernel:
+        if source == "conv1":
+            st.markdown(f"**The 3×3 kernel of conv1 channel {channel}** (bias {bias[channel]:+.3f})")
+            st.plotly_chart(kernel_figure(weights[channel, 0], 300, annotate=True), config=PLOT_CONFIG, key="fm_kernel")
+            st.caption(
+                "Each output pixel is the sum of the 9 input pixels under the kernel, times these weights, plus the "
+                "bias; negatives become 0 (ReLU). Blue weights reward ink, red ones penalise it."
+                + (" pool1 then keeps the largest value of each 2×2 block." if layer == "pool1" else "")
+            )
+        else:
+            st.markdown(f"**conv2 channel {channel}: its 32 kernel slices** (bias {bias[channel]:+.3f})")
+            st.plotly_chart(kernel_figure(weights[channel], 300, annotate=False, cols=8), config=PLOT_CONFIG, key="fm_kernel")
+            st.caption(
+                "conv2 reads all 32 pool1 maps at once: its kernel is 32 × 3 × 3. Shown here per input channel, one "
+                "3×3 slice for each pool1 map, in channel order. The output is the sum of the 32 slices' responses "
+                "plus the bias, then ReLU." + (" pool2 keeps the largest of each 2×2 block." if layer == "pool2" else "")
+            )
+
+
+@st.fragment
+def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
+    """Everything a stroke changes: reruns alone when the drawing changes."""
+    draw, seen, predicted = st.columns([1.05, 0.95, 1.3], gap="medium")
+    with draw:
+        st.markdown("#### 1 · Draw")
+        rgba = canvas_ui()
+    image, problem = None, None
+    if rgba is not None:
+        try:
+            image = canvas_to_mnist(rgba)
+        except ValueError as e:
+            problem = str(e)
+    probs, maps = (None, None)
+    if image is not None and model is not None:
+        with guarded("The prediction"):
+            probs, maps = forward_with_maps(model, image)
+    with seen:
+        st.markdown("#### 2 · What the network sees")
+        if problem:
+            st.error(f"This drawing could not be read: {problem}")
+        elif image is None:
+            st.caption("Your drawing, cropped, fitted into 20×20 and centred by its centre of mass in 28×28, as MNIST's digits were.")
+        else:
+            st.plotly_chart(image_figure(image, height=250), config=PLOT_CONFIG, key="seen")
+            st.caption("28×28 pixels in [0, 1]: cropped to the ink, fitted into 20×20, centred by centre of mass.")
+    with predicted:
+        st.markdown("#### 3 · What it reads")
+        prediction_ui(probs, model_error)
+    if maps is None:
+        return
+    (maps_tab,) = st.tabs(["Feature maps"], key="analysis", on_change="rerun")
+    if maps_tab.open:
+        with maps_tab, guarded("The feature maps"):
+            feature_maps_ui(model, maps)
+
+
+# --- the rest of the page ---------------------------------------------------------------------------------------------
+
+
+@st.fragment
+def lessons_ui() -> None:
+    explorer_tab, model_tab = st.tabs(["1D convolution padding", "The model and its parameters"], key="lessons", on_change="rerun")
+    if explorer_tab.open:
+        with explorer_tab, guarded("The padding explorer"):
+            explorer_ui()
+    if model_tab.open:
+        with model_tab, guarded("The model panel"):
+            model_ui()
+
+
+def main() -> None:
+    st.set_page_config(page_title="How a convnet reads your handwriting", page_icon="✍️", layout="wide")
+    st.title("How a convnet reads your handwriting")
+    st.caption(
+        "A 34,826-parameter convolutional network, trained on MNIST, reads your digit live. Below it: what each "
+        "convolution layer computes, and how convolution padding works."
+    )
+    model, model_error = model_or_error()
+    drawing_ui(model, model_error)
+    st.divider()
+    lessons_ui()
+
+
+main()

@@ -1,0 +1,68 @@
+"""Pen strokes drawn as the canvas would draw them: digit templates and a rasteriser, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Each digit as pen strokes, each stroke a list of (x, y) points in a unit box (y downwards), written as a person
+# would write them.
+_t = np.linspace(0, 2 * np.pi, 33)
+DIGIT_STROKES: dict[int, list[list[tuple[float, float]]]] = {
+    0: [[(0.5 + 0.3 * np.sin(a), 0.5 - 0.42 * np.cos(a)) for a in _t]],
+    1: [[(0.38, 0.22), (0.55, 0.08), (0.55, 0.92)]],
+    2: [[(0.2, 0.3), (0.3, 0.12), (0.5, 0.06), (0.7, 0.12), (0.78, 0.3), (0.7, 0.48), (0.45, 0.68), (0.2, 0.9),
+         (0.82, 0.9)]],
+    3: [[(0.22, 0.15), (0.45, 0.06), (0.7, 0.12), (0.75, 0.28), (0.62, 0.42), (0.42, 0.47), (0.65, 0.52),
+         (0.78, 0.68), (0.72, 0.86), (0.48, 0.94), (0.2, 0.86)]],
+    4: [[(0.62, 0.92), (0.62, 0.06), (0.18, 0.64), (0.85, 0.64)]],
+    5: [[(0.78, 0.08), (0.3, 0.08), (0.25, 0.45), (0.5, 0.4), (0.72, 0.5), (0.78, 0.7), (0.68, 0.88), (0.45, 0.94),
+         (0.2, 0.85)]],
+    6: [[(0.7, 0.08), (0.45, 0.25), (0.28, 0.5), (0.25, 0.75), (0.38, 0.92), (0.6, 0.92), (0.72, 0.75), (0.65, 0.57),
+         (0.45, 0.52), (0.28, 0.65)]],
+    7: [[(0.18, 0.1), (0.82, 0.1), (0.5, 0.55), (0.38, 0.92)]],
+    8: [[(0.68, 0.2), (0.5, 0.07), (0.3, 0.18), (0.35, 0.38), (0.65, 0.58), (0.7, 0.8), (0.5, 0.94), (0.3, 0.8),
+         (0.35, 0.58), (0.65, 0.38), (0.7, 0.2)]],
+    9: [[(0.72, 0.3), (0.6, 0.1), (0.38, 0.1), (0.28, 0.3), (0.4, 0.48), (0.62, 0.45), (0.72, 0.3), (0.7, 0.6),
+         (0.62, 0.92)]],
+}
+
+
+def to_canvas_points(stroke, size: int, margin: float = 0.15, offset=(0.0, 0.0), scale: float = 1.0) -> np.ndarray:
+    """A unit-box stroke in canvas pixels: scaled into the canvas less a margin, then moved by `offset` (pixels)."""
+    span = size * (1 - 2 * margin) * scale
+    pts = np.asarray(stroke, dtype=np.float64)
+    return pts * span + size * margin + np.asarray(offset, dtype=np.float64)
+
+
+def _densify(points: np.ndarray, step: float = 1.0) -> np.ndarray:
+    out = [points[:1]]
+    for a, b in zip(points[:-1], points[1:]):
+        n = max(1, int(np.ceil(np.linalg.norm(b - a) / step)))
+        out.append(a + (b - a) * (np.arange(1, n + 1) / n)[:, None])
+    return np.concatenate(out)
+
+
+def render(strokes_px: list[np.ndarray], height: int, width: int, pen: float) -> np.ndarray:
+    """White round-capped strokes of diameter `pen` on black, anti-aliased: an (H, W, 4) uint8 RGBA canvas."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32) + 0.5
+    dist = np.full((height, width), np.inf, np.float32)
+    for stroke in strokes_px:
+        for x, y in _densify(np.asarray(stroke, dtype=np.float64), step=max(pen / 4, 0.5)):
+            r = pen / 2 + 1
+            y0, y1 = max(int(y - r), 0), min(int(y + r) + 1, height)
+            x0, x1 = max(int(x - r), 0), min(int(x + r) + 1, width)
+            if y0 >= y1 or x0 >= x1:
+                continue
+            d = np.hypot(xx[y0:y1, x0:x1] - x, yy[y0:y1, x0:x1] - y)
+            np.minimum(dist[y0:y1, x0:x1], d, out=dist[y0:y1, x0:x1])
+    coverage = np.clip(pen / 2 + 0.5 - dist, 0, 1)  # one pixel of anti-aliased edge
+    rgba = np.zeros((height, width, 4), np.uint8)
+    rgba[..., :3] = np.round(coverage * 255).astype(np.uint8)[..., None]
+    rgba[..., 3] = 255
+    return rgba
+
+
+def draw_digit(digit: int, size: int = 280, pen: float = 20, margin: float = 0.15, offset=(0.0, 0.0), scale=1.0):
+    """The canvas a person drawing `digit` from its template would send."""
+    strokes = [to_canvas_points(s, size, margin, offset, scale) for s in DIGIT_STROKES[digit]]
+    return render(strokes, size, size, pen)

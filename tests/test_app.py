@@ -1,0 +1,116 @@
+"""The page under Streamlit's AppTest, with the canvas patched to send a drawing."""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnn import paths
+from cnn.strokes import draw_digit
+
+APP = str(paths.ROOT / "app.py")
+
+
+def run_app(drawing: np.ndarray | None = None, at: AppTest | None = None, **state) -> AppTest:
+    """Run the page, the canvas sending `drawing` (None: the canvas as before any stroke)."""
+    at = at or AppTest.from_file(APP, default_timeout=60)
+    for k, v in state.items():
+        at.session_state[k] = v
+    if drawing is not None:
+        if "streamlit_drawable_canvas" not in sys.modules:
+            at.run()  # the component can only be imported inside a run; the first run imports it
+        canvas = sys.modules["streamlit_drawable_canvas"]
+        original = canvas.st_canvas
+        canvas.st_canvas = lambda *a, **k: types.SimpleNamespace(image_data=drawing, json_data={"objects": [{}]})
+        try:
+            at.run()
+        finally:
+            canvas.st_canvas = original
+    else:
+        at.run()
+    return at
+
+
+def metric(at: AppTest, label: str) -> str | None:
+    return next((m.value for m in at.metric if m.label == label), None)
+
+
+def codes(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.code)
+
+
+def test_empty_canvas_invites_to_draw():
+    at = run_app()
+    assert not at.exception
+    assert metric(at, "Prediction") is None
+    assert any("Draw a digit" in i.value for i in at.info)
+    assert "np.convolve(x, h, 'same') = [1.5  3  4.5  6  7.5  9  10.5  12  8.5]" in codes(at)
+
+
+@pytest.mark.parametrize("digit", [2, 5, 8])
+def test_drawn_digit_is_predicted(digit):
+    at = run_app(draw_digit(digit))
+    assert not at.exception
+    assert metric(at, "Prediction") == str(digit)
+    assert float(metric(at, "Probability").rstrip("%")) > 50
+
+
+def test_blank_drawing_after_clear_is_not_a_prediction():
+    blank = np.zeros((280, 280, 4), np.uint8)
+    blank[..., 3] = 255
+    at = run_app(blank)
+    assert not at.exception and metric(at, "Prediction") is None
+
+
+def test_unreadable_drawing_gets_a_message_not_a_traceback():
+    at = run_app(np.zeros((280, 280, 2), np.uint8))
+    assert not at.exception
+    assert any("could not be read" in e.value for e in at.error)
+
+
+def test_explorer_modes_and_presets():
+    at = run_app()
+    at.session_state["c1d_preset"] = "Lesson: x = 6 2, h = 1 2 5 4"
+    at.session_state["c1d_x"], at.session_state["c1d_h"] = "6 2", "1 2 5 4"
+    at.session_state["c1d_mode"] = "full"
+    at.run()
+    assert "np.convolve(x, h, 'full') = [6  14  34  34  8]" in codes(at)
+    at.session_state["c1d_mode"] = "valid"
+    at.run()
+    assert "np.convolve(x, h, 'valid') = [14  34  34]" in codes(at)
+    assert not at.exception
+
+
+@pytest.mark.parametrize("text", ["1 2 x", "", "nan", "1 " * 5000])
+def test_explorer_bad_input_is_a_message(text):
+    at = run_app()
+    at.session_state["c1d_x"] = text
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1
+
+
+def test_model_panel():
+    at = run_app(lessons="The model and its parameters")
+    assert not at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["Dense layer parameters"] == "23,550"
+    assert values["Conv layer parameters"] == "320"
+
+
+@pytest.mark.parametrize("content", [None, b"", os.urandom(2000)])
+def test_missing_or_broken_weights_keep_the_rest_working(tmp_path, monkeypatch, content):
+    weights = tmp_path / "mnist_cnn.pt"
+    if content is not None:
+        weights.write_bytes(content)
+    monkeypatch.setattr(paths, "DEFAULT_WEIGHTS", weights)
+    at = run_app(draw_digit(4))
+    assert not at.exception
+    assert metric(at, "Prediction") is None
+    assert any("python cnn/train.py" in e.value for e in at.error)
+    assert "np.convolve(x, h, 'same')" in codes(at)  # the explorer does not need weights

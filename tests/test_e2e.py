@@ -1,0 +1,47 @@
+"""The real page in headless Chromium: draw digits with the mouse, read the prediction, use the explorer."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tools import pagedriver
+
+pytestmark = pytest.mark.e2e
+
+if pagedriver.chromium_path() is None:
+    if os.environ.get("REQUIRE_E2E") == "1":
+        raise RuntimeError("REQUIRE_E2E=1 but no chromium was found on the PATH (apt-get install chromium)")
+    pytest.skip("no chromium on the PATH: install Debian's chromium to run the browser tests", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def page():
+    with pagedriver.streamlit_server() as (url, _), pagedriver.browser() as b:
+        page, ready = pagedriver.open_page(b, url)
+        print(f"\nopening the page to a usable canvas: {ready:.2f}s")
+        yield page
+
+
+@pytest.mark.parametrize("digit", [7, 3, 0])
+def test_drawn_digit_is_read(page, digit):
+    if pagedriver.prediction(page) is not None:
+        pagedriver.clear(page)
+    pagedriver.draw_digit(page, digit)
+    shown, seconds = pagedriver.wait_for_prediction(page)
+    print(f"drew {digit}: Prediction {shown} on screen {seconds * 1000:.0f} ms after mouse-up")
+    assert shown == str(digit)
+    assert pagedriver.error_elements(page) == []
+
+
+def test_padding_explorer_renders_and_reacts(page):
+    page.get_by_role("tab", name="1D convolution padding").click()
+    code = page.locator('[data-testid="stCode"]').filter(has_text="np.convolve")
+    code.first.wait_for(timeout=30_000)
+    assert "np.convolve(x, h, 'same') = [1.5  3  4.5  6  7.5  9  10.5  12  8.5]" in code.first.inner_text()
+    page.get_by_role("radio", name="full", exact=True).click()
+    page.locator('[data-testid="stCode"]').filter(has_text="'full'").first.wait_for(timeout=30_000)
+    text = page.locator('[data-testid="stCode"]').filter(has_text="np.convolve").first.inner_text()
+    assert "np.convolve(x, h, 'full') = [0.5  1.5  3  4.5  6  7.5  9  10.5  12  8.5  4.5]" in text
+    assert pagedriver.error_elements(page) == []

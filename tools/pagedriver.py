@@ -1,0 +1,168 @@
+"""Drive the real page: start `streamlit run app.py`, open it in headless Chromium, draw with the mouse, time answers.
+
+Used by the browser tests and the page benchmarks. Needs Playwright for Python and a Chromium on the PATH (Debian's
+`chromium` package); it never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Runs in the page: records when the mouse button goes up, and when the Prediction metric shows a new value.
+WATCH_JS = """
+() => {
+  if (window.__watch) return;
+  const w = window.__watch = {up: null, changes: []};
+  window.addEventListener('mouseup', () => { w.up = performance.now(); }, true);
+  const read = () => {
+    for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+      const label = m.querySelector('[data-testid="stMetricLabel"]');
+      const value = m.querySelector('[data-testid="stMetricValue"]');
+      if (label && value && label.innerText.trim() === 'Prediction') return value.innerText.trim();
+    }
+    return null;
+  };
+  w.last = read();
+  new MutationObserver(() => {
+    const v = read();
+    if (v !== w.last) { w.last = v; w.changes.push({value: v, t: performance.now()}); }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(port: int | None = None, env: dict | None = None, app: str = "app.py", timeout: float = 90):
+    """`streamlit run app.py` on a free local port; yields (url, process). The server is stopped afterwards."""
+    port = port or free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    log = open(os.devnull, "wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(url + "_stcore/health", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"streamlit exited with code {proc.returncode}") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"streamlit did not answer on {url} within {timeout:.0f}s") from None
+                time.sleep(0.2)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextmanager
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    path = chromium_path()
+    if path is None:
+        raise RuntimeError("no chromium on the PATH: install Debian's chromium package")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def open_page(b, url: str, width: int = 1280, height: int = 800):
+    """A new page on `url`, once its canvas is ready; returns (page, seconds from opening to a usable canvas)."""
+    page = b.new_page(viewport={"width": width, "height": height})
+    t0 = time.perf_counter()
+    page.goto(url)
+    page.locator("canvas.upper-canvas").first.wait_for(timeout=90_000)
+    ready = time.perf_counter() - t0
+    page.evaluate(WATCH_JS)
+    return page, ready
+
+
+def draw_strokes(page, strokes_px, steps: int = 6) -> None:
+    """Draw pen strokes (lists of canvas-pixel points) on the canvas with the mouse."""
+    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    for stroke in strokes_px:
+        x0, y0 = stroke[0]
+        page.mouse.move(box["x"] + x0, box["y"] + y0)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
+        page.mouse.up()
+
+
+def draw_digit(page, digit: int, size: int = 280, **placement) -> None:
+    from cnn.strokes import DIGIT_STROKES, to_canvas_points
+
+    draw_strokes(page, [to_canvas_points(s, size, **placement) for s in DIGIT_STROKES[digit]])
+
+
+def prediction(page) -> str | None:
+    return page.evaluate("() => window.__watch.last")
+
+
+def wait_for_prediction(page, expected: str | None = None, timeout: float = 30) -> tuple[str, float]:
+    """The next Prediction shown after the last mouse-up, and the seconds from that mouse-up to it on screen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        w = page.evaluate("() => ({up: window.__watch.up, changes: window.__watch.changes})")
+        after = [c for c in w["changes"] if w["up"] is not None and c["t"] >= w["up"] and c["value"]]
+        if expected is not None:
+            after = [c for c in after if c["value"] == expected]
+        if after:
+            return after[0]["value"], (after[0]["t"] - w["up"]) / 1000
+        time.sleep(0.02)
+    raise TimeoutError(f"no new Prediction{'' if expected is None else ' ' + expected} within {timeout:.0f}s")
+
+
+def clear(page) -> None:
+    """Press the page's Clear button and wait until the prediction is gone."""
+    page.get_by_role("button", name="Clear").click()
+    page.wait_for_function("() => window.__watch.last === null", timeout=30_000)
+    page.locator("canvas.upper-canvas").first.wait_for()
+
+
+def error_elements(page) -> list[str]:
+    """Texts of Streamlit exception and error boxes on the page."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]')]
+                 .map(e => e.innerText.trim())"""
+    )

@@ -1,0 +1,150 @@
+"""The 1D convolution padding explorer: widgets and a table of the kernel sliding over the padded input."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import streamlit as st
+
+from cnn.conv1d import MAX_INPUT, MAX_KERNEL, MODES, SequenceError, convolve, correlate, parse_sequence
+
+PRESETS = {
+    "Lesson: average of neighbours": ("1 2 3 4 5 6 7 8 9", "0.5 0.5 0.5"),
+    "Lesson: x = 6 2, h = 1 2 5 4": ("6 2", "1 2 5 4"),
+    "Edge detector": ("0 0 0 1 1 1 1 0 0", "1 -1"),
+}
+CONVOLUTION, CORRELATION = "Convolution (np.convolve)", "Cross-correlation (CNN layer, F.conv1d)"
+
+MODE_TEXT = {
+    "full": "**full** pads m − 1 zeros at both ends, so the kernel visits every position where it overlaps the input "
+    "at all: n + m − 1 outputs.",
+    "same": "**same** returns the centre of the `full` result, as long as the longer input. That is m − 1 zeros in "
+    "all, split between the two ends (numpy puts the extra zero of an even-length kernel on the left); it does "
+    "not pad only on the left.",
+    "valid": "**valid** adds no zeros: only positions where the kernel lies wholly inside the input, "
+    "max(n, m) − min(n, m) + 1 outputs.",
+}
+
+CSS = """
+<style>
+.c1d-wrap {overflow-x: auto; padding-bottom: .25rem}
+.c1d {border-collapse: separate; border-spacing: 3px; font-family: ui-monospace, monospace; font-size: .9rem}
+.c1d th {text-align: right; font-weight: 500; padding-right: .6rem; white-space: nowrap; opacity: .75}
+.c1d td {min-width: 2.6rem; height: 2rem; text-align: center; border-radius: .35rem; padding: 0 .3rem}
+.c1d td.in {background: rgba(140, 155, 181, .22)}
+.c1d td.pad {background: rgba(140, 155, 181, .08); opacity: .55; font-style: italic}
+.c1d td.win {outline: 2px solid #ff4b4b}
+.c1d td.w {background: rgba(31, 119, 180, .22)}
+.c1d td.p {background: rgba(255, 75, 75, .14)}
+.c1d td.out {background: rgba(140, 155, 181, .16)}
+.c1d td.now {background: #ff4b4b; color: white; font-weight: 600}
+</style>
+"""
+
+
+def fmt(v: float) -> str:
+    return f"{v:.6g}" if v != 0 else "0"
+
+
+def _cells(values, classes) -> str:
+    return "".join(f'<td class="{c}">{html.escape(v)}</td>' for v, c in zip(values, classes))
+
+
+def sliding_table(s, step: int) -> str:
+    """HTML rows: the padded input with the window at `step`, the weights under it, their products, the outputs."""
+    width = len(s.padded)
+    m = len(s.applied)
+    in_window = [step <= i < step + m for i in range(width)]
+    is_pad = [i < s.pad_left or i >= width - s.pad_right for i in range(width)]
+    values, products = s.window(step)
+    row_in = _cells(
+        [fmt(v) for v in s.padded],
+        [("pad" if p else "in") + (" win" if w else "") for p, w in zip(is_pad, in_window)],
+    )
+    blank = [""] * width
+    weights, prods = list(blank), list(blank)
+    for j in range(m):
+        weights[step + j], prods[step + j] = fmt(s.applied[j]), fmt(products[j])
+    row_w = _cells(weights, ["w" if w else "" for w in in_window])
+    row_p = _cells(prods, ["p" if w else "" for w in in_window])
+    outputs = [fmt(v) for v in s.output] + [""] * (width - len(s.output))
+    row_out = _cells(outputs, ["now" if i == step else ("out" if i < len(s.output) else "") for i in range(width)])
+    weight_label = "kernel, reversed" if s.operation == "convolution" else "kernel"
+    return (
+        CSS
+        + '<div class="c1d-wrap"><table class="c1d">'
+        + f"<tr><th>padded input</th>{row_in}</tr>"
+        + f"<tr><th>{weight_label} at step {step}</th>{row_w}</tr>"
+        + f"<tr><th>products</th>{row_p}</tr>"
+        + f"<tr><th>output</th>{row_out}</tr>"
+        + "</table></div>"
+    )
+
+
+def _apply_preset():
+    x, h = PRESETS[st.session_state["c1d_preset"]]
+    st.session_state["c1d_x"], st.session_state["c1d_h"] = x, h
+
+
+def explorer_ui() -> None:
+    st.markdown(
+        "A convolution neuron slides the same few weights along its input. How the ends are handled (the "
+        "*padding*) decides how many outputs there are. Type your own numbers or start from the lesson's."
+    )
+    st.session_state.setdefault("c1d_x", PRESETS["Lesson: average of neighbours"][0])
+    st.session_state.setdefault("c1d_h", PRESETS["Lesson: average of neighbours"][1])
+    st.selectbox("Start from", list(PRESETS), key="c1d_preset", on_change=_apply_preset)
+    a, b = st.columns(2)
+    a.text_input(f"Input x (up to {MAX_INPUT} numbers)", key="c1d_x")
+    b.text_input(f"Kernel h (up to {MAX_KERNEL} numbers)", key="c1d_h")
+    c, d = st.columns([1, 2])
+    mode = c.segmented_control("Mode", MODES, default="same", key="c1d_mode") or "same"
+    operation = d.segmented_control(
+        "Operation", [CONVOLUTION, CORRELATION], default=CONVOLUTION, key="c1d_op"
+    ) or CONVOLUTION
+    try:
+        x = parse_sequence(st.session_state["c1d_x"], "input", MAX_INPUT)
+        h = parse_sequence(st.session_state["c1d_h"], "kernel", MAX_KERNEL)
+    except SequenceError as e:
+        st.error(f"{str(e)[0].upper()}{str(e)[1:]}.")
+        return
+    s = convolve(x, h, mode) if operation == CONVOLUTION else correlate(x, h, mode)
+    st.markdown(MODE_TEXT[mode])
+    if s.operation == "convolution" and s.swapped:
+        st.info(
+            "The kernel is longer than the input, so numpy slides the input over the kernel instead. "
+            "Convolution is symmetric in its two arguments (np.convolve(x, h) equals np.convolve(h, x)), "
+            "so the result is the same."
+        )
+    if len(s.output) == 0:
+        st.warning("The kernel is longer than the input: a CNN layer with no padding has no position for it.")
+        return
+    step = st.slider("Step: the kernel's position", 0, len(s.output) - 1, 0, key="c1d_step") if len(s.output) > 1 else 0
+    st.html(sliding_table(s, step))
+    values, products = s.window(step)
+    terms = " + ".join(f"{fmt(v)}×{fmt(w)}" for v, w in zip(values, s.applied))
+    st.markdown(f"Step {step}: {terms} = **{fmt(products.sum())}**")
+    n, m = len(s.signal), len(s.kernel)
+    st.markdown(
+        f"Zeros added: {s.pad_left} on the left, {s.pad_right} on the right. "
+        f"Output length for **{mode}**: {s.length_rule}."
+    )
+    reference = np.convolve(x, h, mode) if s.operation == "convolution" else None
+    out = "  ".join(fmt(v) for v in s.output)
+    if reference is not None:
+        same = np.allclose(reference, s.output)
+        st.code(f"np.convolve(x, h, {mode!r}) = [{out}]" + ("" if same else "   (differs from numpy!)"), language=None)
+    else:
+        flipped = convolve(x, h[::-1], mode) if len(h) <= len(x) else None
+        st.code(f"F.conv1d(x, h, padding for {mode!r}) = [{out}]", language=None)
+        if flipped is not None and (mode != "same" or len(h) % 2 == 1):
+            st.caption(
+                "A CNN layer does not reverse its kernel: this equals np.convolve(x, h[::-1], "
+                f"{mode!r}) = [{'  '.join(fmt(v) for v in flipped.output)}]."
+            )
+    st.caption(
+        f"n = {n} values slid over, m = {m} kernel weights. np.convolve reverses the kernel before sliding it "
+        "(true convolution); a CNN layer such as torch.nn.functional.conv1d slides it as it is (cross-correlation). "
+        "For a symmetric kernel like 0.5 0.5 0.5 the two agree; switch the operation with 1 2 5 4 to see them differ."
+    )

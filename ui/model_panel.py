@@ -1,0 +1,50 @@
+"""The model panel: the layer table and the parameter-count comparison that motivates convolution."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnn.model import ConvNet, conv_parameters, count_parameters, dense_parameters, summary_rows
+from ui.figures import PLOT_CONFIG, parameter_figure
+
+
+@st.cache_data(show_spinner=False)
+def _summary() -> tuple[list[dict], int]:
+    net = ConvNet()  # shapes and counts only: no trained weights needed
+    rows = [{**r, "output shape": " × ".join(map(str, r["output shape"]))} for r in summary_rows(net)]
+    return rows, count_parameters(net)
+
+
+def model_ui() -> None:
+    rows, total = _summary()
+    st.markdown(f"**The network**: the Keras *simple MNIST convnet*, {total:,} parameters.")
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config={"parameters": st.column_config.NumberColumn("parameters", format="localized")},
+    )
+    st.markdown(
+        "**Why convolution?** A fully connected layer links every pixel to every hidden unit, so its weights grow with "
+        "the image. A convolution layer's filters are a few weights each, slid over every position: its count does "
+        "not depend on the image's size at all."
+    )
+    a, b, c, d = st.columns(4)
+    side = a.number_input("Image side (pixels)", 4, 4096, 28, step=4, key="pc_side")
+    channels = b.selectbox("Colour channels", [1, 3, 4], key="pc_channels", format_func=lambda c: {1: "1 (grey)", 3: "3 (RGB)", 4: "4 (RGBA)"}[c])
+    hidden = c.number_input("Hidden units (dense)", 1, 4096, 30, key="pc_hidden")
+    filters = d.number_input("Filters (conv, 3×3)", 1, 1024, 32, key="pc_filters")
+    dense = dense_parameters(side, channels, hidden)
+    conv = conv_parameters(3, channels, filters)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Dense layer parameters", f"{dense:,}", help=f"{side}×{side}×{channels}×{hidden} weights + {hidden} biases")
+    m2.metric("Conv layer parameters", f"{conv:,}", help=f"3×3×{channels}×{filters} weights + {filters} biases")
+    m3.metric("Ratio", f"{dense / conv:,.0f}×" if dense >= conv else f"1 : {conv / dense:,.1f}")
+    sides = np.unique(np.geomspace(8, max(64, side * 2), 60).astype(int))
+    dense_curve = np.array([dense_parameters(int(s), channels, hidden) for s in sides])
+    st.plotly_chart(parameter_figure(sides, dense_curve, conv, hidden, filters), config=PLOT_CONFIG)
+    st.caption(
+        f"The lesson's example: 28 × 28 × 30 + 30 = {dense_parameters(28, 1, 30):,} weights for 30 hidden units on "
+        "MNIST's grey 28×28 images. A colour 224×224 photo would need "
+        f"{dense_parameters(224, 3, 30):,} for the same 30 units; 32 3×3 filters need {conv_parameters(3, 3, 32):,}."
+    )
