@@ -15,9 +15,12 @@ from cnn.features import forward_with_maps, kernels, tile
 from cnn.model import FEATURE_LAYERS, ConvNet, WeightsError, load
 from cnn.paths import DEFAULT_WEIGHTS
 from cnn.preprocess import canvas_to_mnist
+from ui.analysis import steps_ui, sure_ui, why_ui
 from ui.explorer1d import explorer_ui
+from ui.explorer2d import explorer2d_ui
 from ui.figures import PLOT_CONFIG, image_figure, kernel_figure, mosaic_figure, probability_figure
 from ui.model_panel import model_ui
+from ui.training import training_ui
 
 CANVAS_SIZE = 280
 DEFAULT_PEN = 20  # on a 280-pixel canvas this becomes MNIST's 2-3 pixel strokes once the digit is fitted to 20x20
@@ -31,6 +34,8 @@ LAYER_INFO = {
     "conv2": (8, "Conv2D 3×3 + ReLU over all 32 pool1 maps"),
     "pool2": (8, "MaxPool 2×2 of conv2"),
 }
+ANALYSIS_TABS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution"]
+LESSON_TABS = ["1D convolution padding", "The model and its parameters", "How it was trained"]
 log = logging.getLogger("digit-page")
 
 
@@ -191,12 +196,26 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
     with predicted:
         st.markdown("#### 3 · What it reads")
         prediction_ui(probs, model_error)
-    if maps is None:
-        return
-    (maps_tab,) = st.tabs(["Feature maps"], key="analysis", on_change="rerun")
-    if maps_tab.open:
-        with maps_tab, guarded("The feature maps"):
-            feature_maps_ui(model, maps)
+    tabs = st.tabs(ANALYSIS_TABS, key="analysis", on_change="rerun")
+    parts = {
+        "Feature maps": lambda: feature_maps_ui(model, maps),
+        "Step by step": lambda: steps_ui(model, rgba),
+        "How sure is it?": lambda: sure_ui(model, image),
+        "Why this digit?": lambda: why_ui(model, image, probs),
+        "2D convolution": lambda: explorer2d_ui(model, image, maps),
+    }
+    for tab, name in zip(tabs, ANALYSIS_TABS):
+        if not tab.open:  # only the open tab is computed: a stroke costs what the learner is looking at
+            continue
+        with tab, guarded(name):
+            if name == "2D convolution":
+                parts[name]()
+            elif model is None:
+                st.info("This part needs the trained network, which could not be loaded (see above).")
+            elif image is None:
+                st.info("Draw a digit on the canvas to see this for your own handwriting.")
+            else:
+                parts[name]()
 
 
 # --- the rest of the page ---------------------------------------------------------------------------------------------
@@ -204,13 +223,16 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
 
 @st.fragment
 def lessons_ui() -> None:
-    explorer_tab, model_tab = st.tabs(["1D convolution padding", "The model and its parameters"], key="lessons", on_change="rerun")
-    if explorer_tab.open:
-        with explorer_tab, guarded("The padding explorer"):
-            explorer_ui()
-    if model_tab.open:
-        with model_tab, guarded("The model panel"):
-            model_ui()
+    tabs = st.tabs(LESSON_TABS, key="lessons", on_change="rerun")
+    parts = {
+        "1D convolution padding": explorer_ui,
+        "The model and its parameters": model_ui,
+        "How it was trained": training_ui,
+    }
+    for tab, name in zip(tabs, LESSON_TABS):
+        if tab.open:
+            with tab, guarded(name):
+                parts[name]()
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ def save_checkpoint(state_dict: dict, metadata: dict, out: str | Path) -> None:
     tmp_pt = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     tmp_json = meta.with_name(f".{meta.name}.{os.getpid()}.tmp")
     try:
-        torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, tmp_pt)
+        torch.save({k: v.detach().cpu().contiguous() for k, v in state_dict.items()}, tmp_pt)
         _fsync(tmp_pt)
         tmp_json.write_text(json.dumps(metadata, indent=1) + "\n")
         _fsync(tmp_json)
@@ -48,6 +48,18 @@ def save_checkpoint(state_dict: dict, metadata: dict, out: str | Path) -> None:
     finally:
         tmp_pt.unlink(missing_ok=True)
         tmp_json.unlink(missing_ok=True)
+
+
+def write_metadata(metadata: dict, weights: str | Path) -> None:
+    """Replace the JSON next to `weights` atomically, leaving the weights themselves alone."""
+    meta = metadata_path(Path(weights))
+    tmp = meta.with_name(f".{meta.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(metadata, indent=1) + "\n")
+        _fsync(tmp)
+        os.replace(tmp, meta)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_metadata(weights: str | Path = DEFAULT_WEIGHTS) -> dict:

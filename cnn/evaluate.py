@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import sys
+from pathlib import Path
 
 import numpy as np
 
+from cnn.checkpoint import MetadataError, load_metadata, write_metadata
 from cnn.data import MnistError, load_split, to_float
 from cnn.model import NUM_CLASSES, WeightsError, load, predict_proba
-from cnn.paths import DEFAULT_WEIGHTS
+from cnn.paths import DEFAULT_WEIGHTS, metadata_path
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -19,8 +22,22 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     ).reshape(NUM_CLASSES, NUM_CLASSES)
 
 
-def report(probs: np.ndarray, labels: np.ndarray) -> dict:
-    """Accuracy, per-class accuracy, confusion matrix and mean cross-entropy of predicted probabilities."""
+def encode_image(img: np.ndarray) -> str:
+    """A (28, 28) uint8 image as base64 text, for JSON."""
+    return base64.b64encode(np.ascontiguousarray(img, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+def decode_image(text: str) -> np.ndarray:
+    """The inverse of encode_image: (28, 28) uint8."""
+    return np.frombuffer(base64.b64decode(text), dtype=np.uint8).reshape(28, 28)
+
+
+def report(probs: np.ndarray, labels: np.ndarray, images: np.ndarray | None = None) -> dict:
+    """Accuracy, per-class accuracy, confusion matrix and mean cross-entropy of predicted probabilities.
+
+    Given the uint8 images, it also lists every misclassified one, image included: they are few and small, and the
+    page shows them with no dataset at hand.
+    """
     labels = np.asarray(labels, np.int64)
     predicted = probs.argmax(1)
     cm = confusion_matrix(labels, predicted)
@@ -33,7 +50,24 @@ def report(probs: np.ndarray, labels: np.ndarray) -> dict:
         "confusion": cm.tolist(),
         "errors": int((predicted != labels).sum()),
         "count": int(len(labels)),
+        **({} if images is None else {"misclassified": misclassified(probs, labels, images)}),
     }
+
+
+def misclassified(probs: np.ndarray, labels: np.ndarray, images: np.ndarray) -> list[dict]:
+    """Each wrongly read image: its index in the set, true and predicted digit, the probability given, the image."""
+    predicted = probs.argmax(1)
+    wrong = np.flatnonzero(predicted != labels)
+    return [
+        {
+            "index": int(i),
+            "label": int(labels[i]),
+            "predicted": int(predicted[i]),
+            "probability": round(float(probs[i, predicted[i]]), 4),
+            "image": encode_image(images[i]),
+        }
+        for i in wrong
+    ]
 
 
 def format_report(r: dict) -> str:
@@ -50,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Evaluate trained weights on the 10,000 MNIST test images.")
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="weights file (default: %(default)s)")
     parser.add_argument("--data-dir", help="MNIST cache folder (default: $MNIST_DIR or data/mnist)")
+    parser.add_argument(
+        "--write", action="store_true", help="store the results (confusion matrix, misclassified images) in the JSON"
+    )
     args = parser.parse_args(argv)
     try:
         model = load(args.weights)
@@ -57,8 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     except (WeightsError, MnistError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    probs = predict_proba(model, to_float(images))
-    print(format_report(report(probs, labels)))
+    r = report(predict_proba(model, to_float(images)), labels, images)
+    print(format_report(r))
+    if args.write:
+        try:
+            meta = load_metadata(args.weights)
+        except MetadataError as e:
+            print(f"note: {e}; writing a new metadata file with the test results only", file=sys.stderr)
+            meta = {}
+        meta.update(test=r, test_accuracy=r["accuracy"])
+        write_metadata(meta, args.weights)
+        print(f"wrote the test results into {metadata_path(Path(args.weights))}")
     return 0
 
 

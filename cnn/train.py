@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
 import datetime as dt
 import math
 import signal
@@ -19,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from cnn.augment import Affine, random_affine
 from cnn.checkpoint import save_checkpoint
 from cnn.data import MnistError, load_split, resolve_data_dir, to_float
 from cnn.device import CHOICES as DEVICE_CHOICES
@@ -28,14 +31,21 @@ from cnn.model import ConvNet, count_parameters, predict_proba, summary, summary
 from cnn.paths import DEFAULT_WEIGHTS, metadata_path
 
 VALIDATION_SPLIT = 0.1  # the last 10% of the training set, as Keras' validation_split=0.1 takes it
+AFFINE = Affine()  # the augmentation's ranges, for recipes that augment
 
 
 @dataclass(frozen=True)
 class Recipe:
     epochs: int = 15  # passes over the training split
     batch_size: int = 128  # samples per optimiser step
-    lr: float = 1e-3  # Adam's learning rate
+    lr: float = 1e-3  # Adam's learning rate; under OneCycle, the peak one
     adam_eps: float = 1e-7  # Keras' Adam epsilon (PyTorch's default is 1e-8)
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay (0: plain Adam)
+    schedule: str = "constant"  # "constant", or "onecycle": warm up to lr, then anneal to nearly 0
+    warmup: float = 0.2  # OneCycle: the fraction of the steps spent warming up
+    augment: bool = False  # a random rotation, scale, shear and shift for every training image, every epoch
+    label_smoothing: float = 0.0  # cross-entropy against targets smoothed by this much
+    ema: float = 0.0  # decay of an exponential moving average of the weights, evaluated and saved (0: none)
 
 
 RECIPES = {
@@ -73,21 +83,62 @@ def evaluate(model: ConvNet, data: Split, batch_size: int = 2048) -> tuple[float
     return loss.item() / n, correct.item() / n
 
 
-def train_epoch(model, opt, data: Split, recipe: Recipe, gen: torch.Generator, desc: str, progress: bool):
+class WeightAverage:
+    """An exponential moving average of a model's weights: a smoother model than the last step's."""
+
+    def __init__(self, model: ConvNet, decay: float):
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: ConvNet) -> None:
+        torch._foreach_lerp_(list(self.model.parameters()), list(model.parameters()), 1 - self.decay)
+
+
+def _autocast(device: torch.device):
+    """Mixed precision on CUDA (bfloat16 where supported, else float16); float32 on MPS and CPU."""
+    if device.type != "cuda":
+        return contextlib.nullcontext(), None
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
+    return torch.autocast("cuda", dtype=dtype), scaler
+
+
+def memory_format(device: torch.device) -> torch.memory_format:
+    """channels_last where it speeds the convolutions up (measured on CPU: about 1.3x), contiguous elsewhere."""
+    return torch.channels_last if device.type in ("cpu", "cuda") else torch.contiguous_format
+
+
+def train_epoch(model, opt, sched, ema, data: Split, recipe: Recipe, gen: torch.Generator, desc: str, progress: bool):
     """One pass over `data` in a fresh random order; returns the running mean loss and accuracy, as Keras prints."""
     model.train()
+    device = data.x.device
+    amp, scaler = _autocast(device)
+    fmt = memory_format(device)
     n = len(data.x)
-    order = torch.randperm(n, generator=gen).to(data.x.device)
-    loss_sum, correct = torch.zeros((), device=data.x.device), torch.zeros((), device=data.x.device)
+    order = torch.randperm(n, generator=gen).to(device)
+    loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
     with tqdm(total=n, desc=desc, unit="img", leave=False, disable=not progress, file=sys.stderr) as bar:
         for step, i in enumerate(range(0, n, recipe.batch_size)):
             idx = order[i : i + recipe.batch_size]
             xb, yb = data.x[idx], data.y[idx]  # (B, 1, 28, 28), (B,)
-            logits = model(xb)  # (B, 10)
-            loss = F.cross_entropy(logits, yb)
+            if recipe.augment:
+                xb = random_affine(xb, AFFINE, gen)
+            with amp:
+                logits = model(xb.contiguous(memory_format=fmt)).float()  # (B, 10)
+            loss = F.cross_entropy(logits, yb, label_smoothing=recipe.label_smoothing)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+            else:
+                loss.backward()
+                opt.step()
+            if sched is not None:
+                sched.step()
+            if ema is not None:
+                ema.update(model)
             loss_sum += loss.detach() * len(idx)
             correct += (logits.detach().argmax(1) == yb).sum()
             bar.update(len(idx))
@@ -97,15 +148,29 @@ def train_epoch(model, opt, data: Split, recipe: Recipe, gen: torch.Generator, d
     return loss_sum.item() / n, correct.item() / n
 
 
-def fit(model, train: Split, val: Split, recipe: Recipe, seed: int, progress: bool = True, log=print) -> list[dict]:
-    """Train `model` in place with `recipe`; returns the per-epoch history."""
+def fit(model, train: Split, val: Split, recipe: Recipe, seed: int, progress: bool = True, log=print, on_epoch=None):
+    """Train `model` in place with `recipe`. Returns the per-epoch history and the model to keep.
+
+    The model to keep is `model` itself, or its weight average when the recipe keeps one. `on_epoch(epoch, kept)`,
+    if given, is called after each epoch (benchmarks use it; its time is not counted in the history).
+    """
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, eps=recipe.adam_eps)
+    model.to(memory_format=memory_format(train.x.device))
+    opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, eps=recipe.adam_eps, weight_decay=recipe.weight_decay)
+    steps = recipe.epochs * math.ceil(len(train.x) / recipe.batch_size)
+    sched = None
+    if recipe.schedule == "onecycle":
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=recipe.lr, total_steps=steps, pct_start=recipe.warmup, cycle_momentum=False
+        )
+    ema = WeightAverage(model, recipe.ema) if recipe.ema else None
     history = []
     for epoch in range(1, recipe.epochs + 1):
         t0 = time.perf_counter()
-        train_loss, train_acc = train_epoch(model, opt, train, recipe, gen, f"epoch {epoch}/{recipe.epochs}", progress)
-        val_loss, val_acc = evaluate(model, val) if len(val.x) else (math.nan, math.nan)
+        desc = f"epoch {epoch}/{recipe.epochs}"
+        train_loss, train_acc = train_epoch(model, opt, sched, ema, train, recipe, gen, desc, progress)
+        kept = ema.model if ema is not None else model
+        val_loss, val_acc = evaluate(kept, val) if len(val.x) else (math.nan, math.nan)
         seconds = time.perf_counter() - t0
         history.append(
             {
@@ -121,7 +186,10 @@ def fit(model, train: Split, val: Split, recipe: Recipe, seed: int, progress: bo
             f"epoch {epoch:>2}/{recipe.epochs}  {seconds:5.1f}s  loss {train_loss:.4f}  accuracy {train_acc:.4f}  "
             f"val_loss {val_loss:.4f}  val_accuracy {val_acc:.4f}"
         )
-    return history
+        if on_epoch is not None:
+            on_epoch(epoch, kept)
+    kept = ema.model if ema is not None else model
+    return history, kept.eval()
 
 
 def _positive_int(text: str) -> int:
@@ -212,10 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"data: {len(train.x)} training, {len(val.x)} validation samples from {resolve_data_dir(args.data_dir)}")
         model = ConvNet().to(device)
         t0 = time.perf_counter()
-        history = fit(model, train, val, recipe, args.seed, progress=not args.no_progress)
+        history, model = fit(model, train, val, recipe, args.seed, progress=not args.no_progress)
         train_seconds = time.perf_counter() - t0
-        model.eval()
-        test = report(predict_proba(model, to_float(test_images)), test_labels)
+        test = report(predict_proba(model, to_float(test_images)), test_labels, test_images)
         print(f"test accuracy: {test['accuracy']:.4%} on {test['count']} images (loss {test['loss']:.4f})")
         metadata = {
             "architecture": summary(model),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import types
 
@@ -114,3 +115,55 @@ def test_missing_or_broken_weights_keep_the_rest_working(tmp_path, monkeypatch, 
     assert metric(at, "Prediction") is None
     assert any("python cnn/train.py" in e.value for e in at.error)
     assert "np.convolve(x, h, 'same')" in codes(at)  # the explorer does not need weights
+
+
+ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution"]
+
+
+@pytest.mark.parametrize("tab", ANALYSIS)
+@pytest.mark.parametrize("drawn", [True, False])
+def test_each_explanation_renders_with_and_without_a_drawing(tab, drawn):
+    at = run_app(draw_digit(6) if drawn else None, analysis=tab)
+    assert not at.exception
+    assert not at.error
+    if drawn:
+        assert metric(at, "Prediction") == "6"
+    elif tab != "2D convolution":
+        assert any("Draw a digit on the canvas" in i.value for i in at.info)
+
+
+def test_preprocessing_toggles_change_what_the_network_reads():
+    small = draw_digit(4, pen=6, scale=0.3, offset=(100, -30))
+    at = run_app(small, analysis="Step by step")
+    assert metric(at, "Read with these steps") == "4"
+    at = run_app(small, analysis="Step by step", pp_fit=False, pp_centre=False)
+    assert not at.exception
+    assert metric(at, "Read with these steps") != "4"  # a small off-centre digit, shrunk as a whole, is misread
+    assert metric(at, "Prediction") == "4"  # the page's own reading still prepares the drawing properly
+
+
+def test_why_not_another_digit():
+    at = run_app(draw_digit(3), analysis="Why this digit?", why_target=8, why_method="Grad-CAM on conv2")
+    assert not at.exception and not at.error
+    assert any("The network gives 8" in c.value for c in at.caption)
+
+
+def test_2d_explorer_matches_the_networks_conv1():
+    at = run_app(draw_digit(2), analysis="2D convolution", c2d_channel=5, c2d_step_26x26=26 * 13 + 12)
+    assert not at.exception
+    line = next(m.value for m in at.markdown if "The network's own conv1 channel 5" in m.value)
+    ours, network = [float(v) for v in re.findall(r"\*\*(-?[\d.]+)\*\*", line)]
+    assert ours == network and ours > 0  # a position on the stroke, where conv1 responds
+    assert "the same number" in line
+
+
+def test_2d_explorer_bad_kernel_is_a_message():
+    at = run_app(None, analysis="2D convolution", c2d_kind="Type my own", c2d_typed="1 2\n3")
+    assert not at.exception
+    assert any("same number of values" in e.value for e in at.error)
+
+
+def test_training_record():
+    at = run_app(None, lessons="How it was trained")
+    assert not at.exception and not at.error
+    assert metric(at, "Test accuracy").endswith("%")

@@ -45,3 +45,23 @@ def test_padding_explorer_renders_and_reacts(page):
     text = page.locator('[data-testid="stCode"]').filter(has_text="np.convolve").first.inner_text()
     assert "np.convolve(x, h, 'full') = [0.5  1.5  3  4.5  6  7.5  9  10.5  12  8.5  4.5]" in text
     assert pagedriver.error_elements(page) == []
+
+
+def test_every_part_opens_without_an_error(page):
+    if pagedriver.prediction(page) is None:
+        pagedriver.draw_digit(page, 2)
+        pagedriver.wait_for_prediction(page)
+    expected = {
+        "Feature maps": "conv1",
+        "Step by step": "Read with these steps",
+        "How sure is it?": "Monte Carlo dropout",
+        "Why this digit?": "Evidence for the digit",
+        "2D convolution": "Output size",
+        "1D convolution padding": "padded input",
+        "The model and its parameters": "Dense layer parameters",
+        "How it was trained": "Test accuracy",
+    }
+    for tab, text in expected.items():
+        page.get_by_role("tab", name=tab).click()
+        page.get_by_text(text).first.wait_for(timeout=30_000)
+        assert pagedriver.error_elements(page) == [], tab

@@ -128,3 +128,100 @@ def parameter_figure(sides: np.ndarray, dense: np.ndarray, conv: int, hidden: in
     fig.update_xaxes(title="image side (pixels)")
     fig.update_yaxes(title="parameters", type="log")
     return fig
+
+
+def overlay_figure(base: np.ndarray, heat: np.ndarray, diverging: bool, height: int = 320, label: str = "") -> go.Figure:
+    """A heat map laid over the grey 28x28 input: red/blue around zero, or a 0..1 warm scale."""
+    bound = float(np.abs(heat).max()) or 1.0
+    fig = go.Figure()
+    fig.add_heatmap(z=base, colorscale="Greys_r", zmin=0, zmax=1, showscale=False, hoverinfo="skip")
+    fig.add_heatmap(
+        z=heat,
+        colorscale="RdBu_r" if diverging else "Inferno",
+        zmin=-bound if diverging else 0,
+        zmax=bound,
+        zmid=0 if diverging else None,
+        opacity=0.62,
+        colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), title=dict(text=label, side="right")),
+        hovertemplate="row %{y}, column %{x}<br>" + (label or "value") + " %{z:.3f}<extra></extra>",
+    )
+    return _square_axes(fig, height)
+
+
+def grid_figure(
+    z: np.ndarray,
+    height: int,
+    colorscale: str = "Greys_r",
+    zmin: float | None = None,
+    zmax: float | None = None,
+    boxes: list[tuple[float, float, float, float, str]] = (),
+    dots: tuple[np.ndarray, np.ndarray] | None = None,
+    annotate: bool = False,
+    zmid: float | None = None,
+) -> go.Figure:
+    """A small grid of numbers as a heatmap, with optional outlined boxes (top, bottom, left, right, colour) and dots."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            colorscale=colorscale,
+            zmin=zmin,
+            zmax=zmax,
+            zmid=zmid,
+            showscale=False,
+            text=np.vectorize(lambda v: f"{v:.3g}")(z) if annotate else None,
+            texttemplate="%{text}" if annotate else None,
+            textfont=dict(size=11),
+            hovertemplate="row %{y}, column %{x}<br>%{z:.3f}<extra></extra>",
+        )
+    )
+    for top, bottom, left, right, colour in boxes:
+        fig.add_shape(type="rect", x0=left - 0.5, x1=right - 0.5, y0=top - 0.5, y1=bottom - 0.5,
+                      line=dict(color=colour, width=2.5))
+    if dots is not None:
+        rows, cols = dots
+        fig.add_scatter(x=cols, y=rows, mode="markers", marker=dict(color=ACCENT, size=6, symbol="circle"),
+                        hoverinfo="skip", showlegend=False)
+    return _square_axes(fig, height)
+
+
+def history_figure(history: list[dict], metric: str) -> go.Figure:
+    """Training and validation loss or accuracy per epoch."""
+    epochs = [h["epoch"] for h in history]
+    fig = go.Figure()
+    fig.add_scatter(x=epochs, y=[h[f"train_{metric}"] for h in history], name="training", mode="lines+markers",
+                    line=dict(color=MUTED, width=2))
+    fig.add_scatter(x=epochs, y=[h[f"val_{metric}"] for h in history], name="validation", mode="lines+markers",
+                    line=dict(color=ACCENT, width=2))
+    fig.update_layout(height=280, margin=dict(l=8, r=8, t=30, b=8), hovermode="x unified",
+                      title=dict(text=metric, font=dict(size=13)),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+    fig.update_xaxes(title="epoch", dtick=max(1, len(epochs) // 10))
+    if metric == "accuracy":
+        fig.update_yaxes(tickformat=".1%")
+    return fig
+
+
+def confusion_figure(cm: np.ndarray) -> go.Figure:
+    """The test confusion matrix: rows true digit, columns predicted; the diagonal dimmed so errors stand out."""
+    cm = np.asarray(cm)
+    off = cm.astype(float).copy()
+    np.fill_diagonal(off, np.nan)
+    fig = go.Figure(
+        go.Heatmap(
+            z=off,
+            x=[str(d) for d in range(10)],
+            y=[str(d) for d in range(10)],
+            colorscale="Reds",
+            zmin=0,
+            text=cm,
+            texttemplate="%{text}",
+            textfont=dict(size=11),
+            colorbar=dict(thickness=10, title=dict(text="errors", side="right")),
+            hovertemplate="true %{y}, read as %{x}: %{text}<extra></extra>",
+            hoverongaps=False,
+        )
+    )
+    fig.update_layout(height=380, margin=dict(l=8, r=8, t=8, b=8))
+    fig.update_xaxes(title="predicted digit", type="category", side="top")
+    fig.update_yaxes(title="true digit", type="category", autorange="reversed")
+    return fig

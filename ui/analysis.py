@@ -1,0 +1,152 @@
+"""The explanation tabs for the current drawing: preprocessing step by step, how sure, and why this digit."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnn.explain import MC_SAMPLES, NOT_A_DIGIT_ABOVE, UNSURE_FLOOR, grad_cam, input_gradient, mc_dropout, occlusion
+from cnn.model import ConvNet, predict_proba
+from cnn.preprocess import BOX, preprocess_steps
+from ui.figures import PLOT_CONFIG, overlay_figure, probability_figure
+
+
+def enlarge(img: np.ndarray, side: int = 140) -> np.ndarray:
+    """A small grey image centred in a black square and blown up with square pixels (no smoothing), for showing."""
+    h, w = img.shape
+    n = max(h, w)
+    square = np.zeros((n, n), np.float32)
+    square[(n - h) // 2 : (n - h) // 2 + h, (n - w) // 2 : (n - w) // 2 + w] = img
+    f = max(1, side // n)
+    return np.clip(np.kron(square, np.ones((f, f))), 0, 1)
+
+
+def shrink_for_display(img: np.ndarray, side: int = 140) -> np.ndarray:
+    step = max(1, max(img.shape) // side)
+    return img[::step, ::step]
+
+
+def steps_ui(model: ConvNet | None, rgba: np.ndarray) -> None:
+    st.markdown(
+        "MNIST's digits were scanned, **cropped**, **fitted into a 20×20 box** (aspect kept, anti-aliased) and "
+        "**centred by their centre of mass** in 28×28. The network only ever saw digits prepared this way. Switch the "
+        "steps off to see what it would get from a raw canvas, and how it reads that."
+    )
+    a, b = st.columns(2)
+    fit = a.toggle("Crop and fit into 20×20", value=True, key="pp_fit")
+    centre = b.toggle("Centre by centre of mass", value=True, key="pp_centre")
+    steps = preprocess_steps(rgba, fit=fit, centre=centre)
+    if steps is None:
+        st.info("Draw something first.")
+        return
+    top, bottom, left, right = steps.box
+    panels = [(shrink_for_display(steps.ink), f"the canvas ({steps.ink.shape[0]}×{steps.ink.shape[1]})")]
+    if fit:
+        panels += [
+            (enlarge(steps.crop), f"1 · ink cropped ({bottom - top}×{right - left})"),
+            (enlarge(steps.fitted), f"2 · fitted in {BOX}×{BOX} ({steps.fitted.shape[0]}×{steps.fitted.shape[1]})"),
+            (enlarge(steps.placed), "3 · placed in 28×28"),
+        ]
+    else:
+        panels += [(enlarge(steps.placed), "whole canvas shrunk to 28×28")]
+    panels.append(
+        (enlarge(steps.final), f"4 · centred (moved {steps.shift[0]:+d} rows, {steps.shift[1]:+d} columns)")
+        if centre
+        else (enlarge(steps.final), "not centred")
+    )
+    for col, (img, caption) in zip(st.columns(len(panels)), panels):
+        col.image(img, caption=caption, clamp=True, width="stretch")
+    if model is None:
+        return
+    probs = predict_proba(model, steps.final)[0]
+    top_digit = int(probs.argmax())
+    left_col, right_col = st.columns([1, 2])
+    left_col.metric("Read with these steps", str(top_digit))
+    left_col.caption(f"{probs[top_digit]:.1%} sure")
+    if not (fit and centre):
+        left_col.caption("Switch both steps back on to compare with the page's reading above.")
+    right_col.plotly_chart(probability_figure(probs, height=220), config=PLOT_CONFIG, key="pp_probs")
+
+
+def sure_ui(model: ConvNet, image: np.ndarray) -> None:
+    mc = mc_dropout(model, image)
+    top = int(mc.mean.argmax())
+    votes = np.bincount(mc.samples.argmax(1), minlength=10)
+    st.markdown(
+        f"During training, dropout silenced a random half of the 1,600 features before the last layer at every step. "
+        f"Here it is switched back on and the drawing is read **{MC_SAMPLES} times**, each time with a different half "
+        "silenced (Monte Carlo dropout). A digit the network knows well survives losing any half; a doubtful one "
+        "changes answers."
+    )
+    a, b, c = st.columns(3)
+    a.metric("Mean probability of " + str(top), f"{mc.mean[top]:.1%}", f"± {mc.std[top]:.1%}", delta_color="off")
+    b.metric(f"Passes reading {top}", f"{votes[top]} of {MC_SAMPLES}")
+    c.metric("Disagreement (mutual information)", f"{mc.mutual_information:.3f}")
+    if mc.not_a_digit:
+        st.warning(
+            "This does not look much like a digit to the network: its passes disagree, or none of them is sure. "
+            "Whatever it answers, it is guessing."
+        )
+    else:
+        st.success(f"The passes agree: the network reads a {top} whichever features it loses.")
+    st.plotly_chart(probability_figure(mc.mean, height=240, errors=mc.std), config=PLOT_CONFIG, key="mc_probs")
+    others = {d: int(v) for d, v in enumerate(votes) if v and d != top}
+    if others:
+        st.caption("Other answers among the passes: " + ", ".join(f"{d} ({v}×)" for d, v in others.items()) + ".")
+    st.caption(
+        f"Bars: mean probability over the passes; whiskers: one standard deviation. Flagged when the mutual "
+        f"information (how much the passes disagree) is above {NOT_A_DIGIT_ABOVE} or the mean top probability is "
+        f"below {UNSURE_FLOOR:.0%}: thresholds chosen on MNIST digits and random scribbles (bench/not_a_digit.py)."
+    )
+
+
+METHODS = ("Occlusion", "Grad-CAM on conv2", "Input gradient")
+
+
+def why_ui(model: ConvNet, image: np.ndarray, probs: np.ndarray) -> None:
+    predicted = int(probs.argmax())
+    a, b = st.columns([1, 2])
+    target = a.selectbox(
+        "Evidence for the digit",
+        list(range(10)),
+        index=predicted,
+        key="why_target",
+        format_func=lambda d: f"{d} ({probs[d]:.1%})" + ("  ← prediction" if d == predicted else ""),
+        help="Pick another digit to ask: why not this one?",
+    )
+    method = b.segmented_control("Method", METHODS, default=METHODS[0], key="why_method") or METHODS[0]
+    if method == "Occlusion":
+        f, m = st.columns(2)
+        fill = f.radio("Cover each patch with", ["grey", "black (erase)"], horizontal=True, key="why_fill")
+        measure = m.radio(
+            "Measure the drop in", ["probability", "log-probability"], horizontal=True, key="why_measure",
+            help="A network that is 99.99% sure hardly moves in probability; its log-probability still does.",
+        )
+        log = measure == "log-probability"
+        heat = occlusion(model, image, fill=0.5 if fill == "grey" else 0.0, log=log)[target]
+        fig = overlay_figure(image, heat, diverging=True, label=f"drop in {'log ' if log else ''}p({target})")
+        text = (
+            f"Each 4×4 patch of the input is covered in turn and the network reads it again. **Red**: covering it "
+            f"lowers the probability of {target}, so that ink (or emptiness) is evidence *for* {target}. **Blue**: "
+            f"covering it raises the probability, so it counts *against* {target}."
+        )
+    elif method == "Grad-CAM on conv2":
+        heat = grad_cam(model, image, target)
+        fig = overlay_figure(image, heat, diverging=False, label=f"Grad-CAM {target}")
+        text = (
+            f"conv2's 64 maps are weighted by how much each raises the score of {target}, summed, and kept where "
+            f"positive. **Bright** areas are where the features that vote for {target} fire; dark areas add nothing "
+            "for it. conv2 sees 11×11 positions, so the map is coarse."
+        )
+    else:
+        heat = input_gradient(model, image, target)
+        fig = overlay_figure(image, heat, diverging=True, label=f"∂score({target})/∂pixel")
+        text = (
+            f"The gradient of the score of {target} with respect to each pixel. **Red**: more ink there would raise "
+            f"the score of {target}; **blue**: more ink there would lower it. It shows sensitivity, pixel by pixel."
+        )
+    left, right = st.columns([3, 2])
+    left.plotly_chart(fig, config=PLOT_CONFIG, key="why_map")
+    right.markdown(text)
+    if target != predicted:
+        right.caption(f"The network gives {target} {probs[target]:.1%}, against {probs[predicted]:.1%} for {predicted}.")

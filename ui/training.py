@@ -1,0 +1,77 @@
+"""How the shipped network was trained: curves, confusion matrix and misread test digits, from its metadata."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnn.checkpoint import MetadataError, load_metadata
+from cnn.evaluate import decode_image
+from cnn.paths import DEFAULT_WEIGHTS, metadata_path, shown
+from ui.figures import PLOT_CONFIG, confusion_figure, history_figure
+
+GALLERY = 40  # misread digits shown, the most confidently wrong first
+
+
+def training_ui() -> None:
+    try:
+        meta = load_metadata(DEFAULT_WEIGHTS)
+    except MetadataError as e:
+        st.error(f"No training record to show: {e}")
+        return
+    test, history = meta.get("test") or {}, meta.get("history") or []
+    hp = meta.get("hyperparameters") or {}
+    a, b, c, d = st.columns(4)
+    if "test_accuracy" in meta:
+        a.metric("Test accuracy", f"{meta['test_accuracy']:.2%}", help="On MNIST's 10,000 test digits, never trained on")
+    if "recipe" in meta:
+        b.metric("Recipe", str(meta["recipe"]))
+    if history:
+        c.metric("Epochs", len(history))
+    if "train_seconds" in meta:
+        d.metric("Training time", f"{meta['train_seconds'] / 60:.1f} min", help=f"on {meta.get('device', '?')}")
+    if hp:
+        st.caption(
+            "Hyperparameters: " + ", ".join(f"{k} {v}" for k, v in hp.items())
+            + f". Trained {meta.get('date', '?')} with torch {meta.get('torch', '?')}, seed {meta.get('seed', '?')}, "
+            f"on {meta.get('train_samples', '?')} images, validated on the last {meta.get('val_samples', '?')}."
+        )
+    if history:
+        left, right = st.columns(2)
+        left.plotly_chart(history_figure(history, "loss"), config=PLOT_CONFIG, key="hist_loss")
+        right.plotly_chart(history_figure(history, "accuracy"), config=PLOT_CONFIG, key="hist_acc")
+        if hp.get("augment"):
+            st.caption("Training figures are on augmented images with dropout on; validation ones on plain images.")
+    if "confusion" in test:
+        left, right = st.columns([3, 2])
+        with left:
+            st.markdown(f"**Test confusion matrix**: {test.get('errors', '?')} errors in {test.get('count', '?')}")
+            st.plotly_chart(confusion_figure(np.array(test["confusion"])), config=PLOT_CONFIG, key="confusion")
+        with right:
+            per_class = test.get("per_class_accuracy") or []
+            if per_class:
+                worst = int(np.argmin(per_class))
+                st.markdown(
+                    f"Rows are the true digit, columns what the network read; off the diagonal are its mistakes. "
+                    f"Hardest digit: **{worst}** ({per_class[worst]:.2%} read right)."
+                )
+                st.dataframe(
+                    {"digit": list(range(10)), "accuracy": [f"{a:.2%}" for a in per_class]},
+                    hide_index=True, height=390,
+                )
+    wrong = test.get("misclassified") or []
+    if wrong:
+        wrong = sorted(wrong, key=lambda w: -w["probability"])[:GALLERY]
+        st.markdown(f"**Misread test digits** (the {len(wrong)} most confidently wrong of {len(test['misclassified'])})")
+        per_row = 10
+        for start in range(0, len(wrong), per_row):
+            cols = st.columns(per_row)
+            for col, w in zip(cols, wrong[start : start + per_row]):
+                img = np.kron(decode_image(w["image"]), np.ones((3, 3), np.uint8))
+                col.image(img, caption=f"{w['label']} → {w['predicted']} ({w['probability']:.0%})", width="stretch")
+        st.caption("Caption: true digit → what the network read (its probability). Many are hard for people too.")
+    elif test:
+        st.caption(
+            f"This metadata holds no misread images: python -m cnn.evaluate --write adds them to "
+            f"{shown(metadata_path(DEFAULT_WEIGHTS))}."
+        )
