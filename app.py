@@ -18,6 +18,7 @@ from cnn.preprocess import canvas_to_mnist
 from ui.analysis import steps_ui, sure_ui, why_ui
 from ui.explorer1d import explorer_ui
 from ui.explorer2d import explorer2d_ui
+from ui.fast_send import fast_send
 from ui.figures import PLOT_CONFIG, image_figure, kernel_figure, mosaic_figure, probability_figure
 from ui.model_panel import model_ui
 from ui.training import training_ui
@@ -83,6 +84,7 @@ def canvas_ui() -> np.ndarray | None:
         return_image_data=True,
         key=f"canvas-{st.session_state['canvas_generation']}",
     )
+    fast_send()
     pen, clear = st.columns([3, 1], vertical_alignment="bottom")
     pen.slider("Pen width", 6, 40, DEFAULT_PEN, key="pen", help="About 20 gives strokes like MNIST's once scaled down.")
     if clear.button("Clear", width="stretch"):
@@ -184,6 +186,9 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
     if image is not None and model is not None:
         with guarded("The prediction"):
             probs, maps = forward_with_maps(model, image)
+    with predicted:  # written first, though shown third: the answer reaches the screen before the figures
+        st.markdown("#### 3 · What it reads")
+        prediction_ui(probs, model_error)
     with seen:
         st.markdown("#### 2 · What the network sees")
         if problem:
@@ -193,9 +198,6 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
         else:
             st.plotly_chart(image_figure(image, height=250), config=PLOT_CONFIG, key="seen")
             st.caption("28×28 pixels in [0, 1]: cropped to the ink, fitted into 20×20, centred by centre of mass.")
-    with predicted:
-        st.markdown("#### 3 · What it reads")
-        prediction_ui(probs, model_error)
     tabs = st.tabs(ANALYSIS_TABS, key="analysis", on_change="rerun")
     parts = {
         "Feature maps": lambda: feature_maps_ui(model, maps),

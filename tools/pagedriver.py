@@ -117,9 +117,23 @@ def open_page(b, url: str, width: int = 1280, height: int = 800):
     return page, ready
 
 
+def stable_box(locator, timeout: float = 10) -> dict:
+    """The element's bounding box once it has stopped moving (a rerun above it can shift the page as it lands)."""
+    locator.scroll_into_view_if_needed()
+    deadline, last, same = time.monotonic() + timeout, None, 0
+    while time.monotonic() < deadline:
+        box = locator.bounding_box()
+        same = same + 1 if box == last and box is not None else 0
+        if same >= 3:
+            return box
+        last = box
+        time.sleep(0.05)
+    raise TimeoutError("the canvas kept moving")
+
+
 def draw_strokes(page, strokes_px, steps: int = 6) -> None:
     """Draw pen strokes (lists of canvas-pixel points) on the canvas with the mouse."""
-    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    box = stable_box(page.locator("canvas.upper-canvas").first)
     for stroke in strokes_px:
         x0, y0 = stroke[0]
         page.mouse.move(box["x"] + x0, box["y"] + y0)
@@ -154,10 +168,11 @@ def wait_for_prediction(page, expected: str | None = None, timeout: float = 30) 
 
 
 def clear(page) -> None:
-    """Press the page's Clear button and wait until the prediction is gone."""
+    """Press the page's Clear button; return once the prediction is gone and a fresh canvas is in place."""
+    page.locator("canvas.upper-canvas").first.evaluate("e => e.dataset.replaced = '1'")
     page.get_by_role("button", name="Clear").click()
     page.wait_for_function("() => window.__watch.last === null", timeout=30_000)
-    page.locator("canvas.upper-canvas").first.wait_for()
+    page.locator("canvas.upper-canvas:not([data-replaced])").first.wait_for(timeout=30_000)
 
 
 def error_elements(page) -> list[str]:

@@ -1,0 +1,70 @@
+"""Per-stroke compute on one CPU thread: median times of the steps between a drawing and what the page shows.
+
+    python bench/latency.py [--repeats 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch
+
+from cnn.conv2d import conv2d
+from cnn.explain import grad_cam, input_gradient, mc_dropout, occlusion
+from cnn.features import feature_maps, forward_with_maps
+from cnn.model import load, predict_proba
+from cnn.preprocess import canvas_to_mnist, preprocess_steps
+from cnn.strokes import draw_digit
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def the_three(model, canvas):
+    image = canvas_to_mnist(canvas)
+    return predict_proba(model, image), feature_maps(model, image)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=200)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    model = load()
+    canvas = draw_digit(5)
+    image = canvas_to_mnist(canvas)
+    kernel = model.conv1.weight[0, 0].detach().numpy()
+    r = args.repeats
+    rows = [
+        ("canvas_to_mnist", lambda: canvas_to_mnist(canvas)),
+        ("predict_proba", lambda: predict_proba(model, image)),
+        ("feature_maps", lambda: feature_maps(model, image)),
+        ("canvas_to_mnist + predict_proba + feature_maps", lambda: the_three(model, canvas)),
+        ("what a stroke runs: canvas_to_mnist + forward_with_maps", lambda: forward_with_maps(model, canvas_to_mnist(canvas))),
+        ("Step by step tab: preprocess_steps + predict_proba", lambda: predict_proba(model, preprocess_steps(canvas).final)),
+        ("How sure tab: mc_dropout (30 passes)", lambda: mc_dropout(model, image)),
+        ("Why tab: occlusion (169 patches, all digits)", lambda: occlusion(model, image)),
+        ("Why tab: grad_cam", lambda: grad_cam(model, image, 5)),
+        ("Why tab: input_gradient", lambda: input_gradient(model, image, 5)),
+        ("2D tab: conv2d 28x28, 3x3", lambda: conv2d(image, kernel, "same")),
+    ]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread, median of {r} runs, one 280x280 drawing")
+    for name, fn in rows:
+        print(f"{median_ms(fn, r):8.2f} ms  {name}")
+
+
+if __name__ == "__main__":
+    main()

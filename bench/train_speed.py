@@ -1,0 +1,96 @@
+"""Training throughput: the project's loop against a plain loop in the style of PyTorch's MNIST example.
+
+Both train the same network with the same optimiser and batch size on the same MNIST samples, in one process,
+alternating, and the best of several rounds is kept for each (the machine is shared and noisy):
+
+    python bench/train_speed.py [--samples 12800] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from cnn import train
+from cnn.data import load_split, to_float
+from cnn.model import ConvNet
+
+MEAN, STD = 0.1307, 0.3081  # the example's Normalize((0.1307,), (0.3081,))
+
+
+class PlainMnist(Dataset):
+    """One image at a time, converted and normalised per sample, as transforms.Compose([ToTensor(), Normalize()])."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray):
+        self.images, self.labels = images, labels
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i):
+        x = torch.from_numpy(self.images[i].astype(np.float32) / 255.0)[None]  # ToTensor: (1, 28, 28) in [0, 1]
+        return (x - MEAN) / STD, int(self.labels[i])
+
+
+def plain_epoch(model, loader, opt) -> None:
+    model.train()
+    for data, target in loader:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(data), target)
+        loss.backward()
+        opt.step()
+
+
+def project_epoch(model, opt, split: train.Split, recipe: train.Recipe, gen) -> None:
+    train.train_epoch(model, opt, None, None, split, recipe, gen, "", progress=False)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--samples", type=int, default=12_800, help="training samples per timed epoch")
+    p.add_argument("--rounds", type=int, default=3, help="timed epochs of each loop, alternating")
+    p.add_argument("--batch-size", type=int, default=128)
+    args = p.parse_args()
+    images, labels = load_split("train")
+    images, labels = images[: args.samples], labels[: args.samples]
+    recipe = train.Recipe(batch_size=args.batch_size)
+    device = torch.device("cpu")
+    split = train.Split(torch.from_numpy(to_float(images))[:, None], torch.from_numpy(labels.astype(np.int64)))
+
+    torch.manual_seed(0)
+    plain_model = ConvNet()
+    plain_opt = torch.optim.Adam(plain_model.parameters(), lr=1e-3)
+    loader = DataLoader(PlainMnist(images, labels), batch_size=args.batch_size, shuffle=True)
+    ours_model = ConvNet().to(memory_format=train.memory_format(device))
+    ours_opt = torch.optim.Adam(ours_model.parameters(), lr=1e-3, eps=recipe.adam_eps)
+    gen = torch.Generator().manual_seed(0)
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.samples} samples, batch {args.batch_size}")
+    plain_epoch(plain_model, loader, plain_opt)  # warm-up, untimed
+    project_epoch(ours_model, ours_opt, split, recipe, gen)
+    plain_rates, ours_rates = [], []
+    for r in range(args.rounds):
+        t0 = time.perf_counter()
+        plain_epoch(plain_model, loader, plain_opt)
+        plain_rates.append(args.samples / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        project_epoch(ours_model, ours_opt, split, recipe, gen)
+        ours_rates.append(args.samples / (time.perf_counter() - t0))
+        print(f"round {r + 1}: plain {plain_rates[-1]:7.0f} samples/s   project {ours_rates[-1]:7.0f} samples/s")
+    plain, ours = max(plain_rates), max(ours_rates)
+    print(f"plain loop (DataLoader, per-sample transforms): {plain:7.0f} samples/s (best of {args.rounds})")
+    print(f"project loop (one tensor, channels_last):       {ours:7.0f} samples/s (best of {args.rounds})")
+    print(f"ratio: {ours / plain:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
