@@ -126,7 +126,8 @@ def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu")
         raise WeightsError(f"{name} is not a readable PyTorch weights file ({type(e).__name__}); {TRAIN_HINT}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(f"{name} does not hold a state_dict of tensors; {TRAIN_HINT}")
-    model = ConvNet()
+    with torch.device("meta"):  # shapes only: no memory, and no draw on the global random generator
+        model = ConvNet()
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -145,7 +146,7 @@ def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu")
         raise WeightsError(f"{name} holds weights for another network: {'; '.join(parts)}. {TRAIN_HINT}")
     if not all(torch.isfinite(v).all() for v in state.values()):
         raise WeightsError(f"{name} holds non-finite weights (nan or inf); {TRAIN_HINT}")
-    model.load_state_dict(state)
+    model.load_state_dict(state, assign=True)
     return model.to(device).eval()
 
 

@@ -66,3 +66,37 @@ def draw_digit(digit: int, size: int = 280, pen: float = 20, margin: float = 0.1
     """The canvas a person drawing `digit` from its template would send."""
     strokes = [to_canvas_points(s, size, margin, offset, scale) for s in DIGIT_STROKES[digit]]
     return render(strokes, size, size, pen)
+
+
+def jittered_digit(digit: int, rng: np.random.Generator, size: int = 280) -> np.ndarray:
+    """A template digit as a different hand might draw it: wobbly points, slant, stretch, size, place and pen."""
+    angle, shear = rng.uniform(-0.2, 0.2), rng.uniform(-0.25, 0.25)
+    stretch = rng.uniform(0.8, 1.2)
+    m = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.array([[stretch, shear], [0, 1]])
+    extent = rng.uniform(0.35, 0.85) * size  # how much of the canvas the digit spans
+    centre = rng.uniform(0.5 * extent, size - 0.5 * extent, size=2)
+    strokes = []
+    for stroke in DIGIT_STROKES[digit]:
+        pts = np.asarray(stroke) + rng.normal(0, 0.02, size=(len(stroke), 2)) - 0.5
+        strokes.append(pts @ m.T * extent + centre)
+    pen = rng.uniform(0.05, 0.14) * extent
+    return render(strokes, size, size, pen)
+
+
+def random_scribble(rng: np.random.Generator, size: int = 280) -> np.ndarray:
+    """Something that is not a digit: one to three strokes through random points."""
+    strokes = [rng.uniform(0.1, 0.9, size=(int(rng.integers(3, 9)), 2)) * size for _ in range(int(rng.integers(1, 4)))]
+    return render(strokes, size, size, rng.uniform(10, 30))
+
+
+def image_on_canvas(ink: np.ndarray, rng: np.random.Generator, size: int = 280) -> np.ndarray:
+    """A small grey image of ink in [0, 1] (like scikit-learn's 8x8 digits), enlarged and placed on a canvas."""
+    from cnn.preprocess import resize
+
+    side = int(rng.uniform(0.4, 0.9) * size)
+    big = np.clip(resize(ink.astype(np.float32), side, side), 0, 1)
+    top, left = (int(v) for v in rng.integers(0, size - side + 1, size=2))
+    rgba = np.zeros((size, size, 4), np.uint8)
+    rgba[top : top + side, left : left + side, :3] = np.round(big * 255).astype(np.uint8)[..., None]
+    rgba[..., 3] = 255
+    return rgba

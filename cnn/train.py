@@ -46,6 +46,7 @@ class Recipe:
     augment: bool = False  # a random rotation, scale, shear and shift for every training image, every epoch
     label_smoothing: float = 0.0  # cross-entropy against targets smoothed by this much
     ema: float = 0.0  # decay of an exponential moving average of the weights, evaluated and saved (0: none)
+    dropout: float = 0.5  # the dropout layer's rate while training (the Keras network's is 0.5)
 
 
 RECIPES = {
@@ -222,8 +223,14 @@ def _seed(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """One line, not argparse's usage block: what is wrong, and where to look."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python cnn/train.py",
         description="Train the simple MNIST convnet and save its weights with a JSON of metadata next to them.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -278,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.manual_seed(args.seed)
         train, val = split_train_val(images, labels, device)
         print(f"data: {len(train.x)} training, {len(val.x)} validation samples from {resolve_data_dir(args.data_dir)}")
-        model = ConvNet().to(device)
+        model = ConvNet(dropout=recipe.dropout).to(device)
         t0 = time.perf_counter()
         history, model = fit(model, train, val, recipe, args.seed, progress=not args.no_progress)
         train_seconds = time.perf_counter() - t0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import numpy as np
@@ -35,3 +36,13 @@ def mnist_dir() -> Path:
 @pytest.fixture(scope="session")
 def mnist_test(mnist_dir) -> tuple[np.ndarray, np.ndarray]:
     return data.load_split("test", mnist_dir, fetch=False)
+
+
+def require_browser() -> None:
+    """Skip the calling test module when no Chromium is installed, unless REQUIRE_E2E=1 makes that an error."""
+    from tools.pagedriver import chromium_path
+
+    if chromium_path() is None:
+        if os.environ.get("REQUIRE_E2E") == "1":
+            raise RuntimeError("REQUIRE_E2E=1 but no chromium was found on the PATH (apt-get install chromium)")
+        pytest.skip("no chromium on the PATH: install Debian's chromium to run the browser tests", allow_module_level=True)

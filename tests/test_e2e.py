@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
+from tests.conftest import require_browser
 from tools import pagedriver
 
 pytestmark = pytest.mark.e2e
-
-if pagedriver.chromium_path() is None:
-    if os.environ.get("REQUIRE_E2E") == "1":
-        raise RuntimeError("REQUIRE_E2E=1 but no chromium was found on the PATH (apt-get install chromium)")
-    pytest.skip("no chromium on the PATH: install Debian's chromium to run the browser tests", allow_module_level=True)
+require_browser()
 
 
 @pytest.fixture(scope="module")

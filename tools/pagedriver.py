@@ -106,9 +106,13 @@ def browser():
             b.close()
 
 
-def open_page(b, url: str, width: int = 1280, height: int = 800):
-    """A new page on `url`, once its canvas is ready; returns (page, seconds from opening to a usable canvas)."""
-    page = b.new_page(viewport={"width": width, "height": height})
+def open_page(target, url: str, width: int = 1280, height: int = 800):
+    """A new page (in a browser or a browser context) on `url`, once its canvas is ready.
+
+    Returns (page, seconds from opening to a usable canvas).
+    """
+    is_browser = hasattr(target, "new_context")
+    page = target.new_page(viewport={"width": width, "height": height}) if is_browser else target.new_page()
     t0 = time.perf_counter()
     page.goto(url)
     page.locator("canvas.upper-canvas").first.wait_for(timeout=90_000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+import torch
 
 from cnn.model import ConvNet, conv_parameters, count_parameters, dense_parameters, summary_rows
 from ui.figures import PLOT_CONFIG, parameter_figure
@@ -11,7 +12,8 @@ from ui.figures import PLOT_CONFIG, parameter_figure
 
 @st.cache_data(show_spinner=False)
 def _summary() -> tuple[list[dict], int]:
-    net = ConvNet()  # shapes and counts only: no trained weights needed
+    with torch.random.fork_rng(devices=[]):  # its random initial weights must not draw on the shared generator
+        net = ConvNet()  # shapes and counts only: no trained weights needed
     rows = [{**r, "output shape": " × ".join(map(str, r["output shape"]))} for r in summary_rows(net)]
     return rows, count_parameters(net)
 
