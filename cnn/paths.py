@@ -6,6 +6,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS_DIR = ROOT / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "mnist_cnn.pt"
 DEFAULT_DATA_DIR = ROOT / "data" / "mnist"
+# Fashion-MNIST's test images as Debian's dataset-fashion-mnist package installs them: non-digits for the tests.
+FASHION_MNIST_TEST = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
 
 
 def metadata_path(weights: Path) -> Path:

@@ -144,3 +144,25 @@ def test_no_explanation_changes_the_shared_model(net, seven):
     assert all(p.grad is None for p in net.parameters())
     for k, v in net.state_dict().items():
         assert torch.equal(v, before[k])
+
+
+def test_not_a_digit_flag_rates(net, mnist_test):
+    """The flag catches few real digits and many non-digits (the rates bench/not_a_digit.py reports in full)."""
+    from cnn.data import read_idx, to_float
+    from cnn.explain import flag_not_a_digit
+    from cnn.paths import FASHION_MNIST_TEST
+    from cnn.strokes import random_scribble
+
+    images, _ = mnist_test
+    digits = float(flag_not_a_digit(mc_dropout_batch(net, to_float(images[:3000]))).mean())
+    rng = np.random.default_rng(200)
+    scribbles = np.stack([x for x in (canvas_to_mnist(random_scribble(rng)) for _ in range(300)) if x is not None])
+    scribbled = float(flag_not_a_digit(mc_dropout_batch(net, scribbles)).mean())
+    line = f"\nflagged: MNIST test digits {digits:.2%}, random scribbles {scribbled:.2%}"
+    if FASHION_MNIST_TEST.exists():
+        fashion = float(flag_not_a_digit(mc_dropout_batch(net, to_float(read_idx(FASHION_MNIST_TEST)[:3000]))).mean())
+        line += f", Fashion-MNIST {fashion:.2%}"
+        assert fashion > 0.5
+    print(line)
+    assert digits < 0.03
+    assert scribbled > 0.35

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn.explain import MC_SAMPLES, NOT_A_DIGIT_ABOVE, UNSURE_FLOOR, grad_cam, input_gradient, mc_dropout, occlusion
+from cnn.explain import MC_SAMPLES, NOT_A_DIGIT_ABOVE, grad_cam, input_gradient, mc_dropout, occlusion
 from cnn.model import ConvNet, predict_proba
 from cnn.preprocess import BOX, preprocess_steps
 from ui.figures import PLOT_CONFIG, overlay_figure, probability_figure
@@ -81,11 +81,11 @@ def sure_ui(model: ConvNet, image: np.ndarray) -> None:
     a, b, c = st.columns(3)
     a.metric("Mean probability of " + str(top), f"{mc.mean[top]:.1%}", f"± {mc.std[top]:.1%}", delta_color="off")
     b.metric(f"Passes reading {top}", f"{votes[top]} of {MC_SAMPLES}")
-    c.metric("Disagreement (mutual information)", f"{mc.mutual_information:.3f}")
+    c.metric("Uncertainty (entropy)", f"{mc.entropy:.2f} nats", help=f"Flagged above {NOT_A_DIGIT_ABOVE:.2f}")
     if mc.not_a_digit:
         st.warning(
-            "This does not look much like a digit to the network: its passes disagree, or none of them is sure. "
-            "Whatever it answers, it is guessing."
+            "This does not look much like a digit to the network: its belief is spread over several digits across "
+            "the passes. Whatever it answers, it is guessing."
         )
     else:
         st.success(f"The passes agree: the network reads a {top} whichever features it loses.")
@@ -94,9 +94,10 @@ def sure_ui(model: ConvNet, image: np.ndarray) -> None:
     if others:
         st.caption("Other answers among the passes: " + ", ".join(f"{d} ({v}×)" for d, v in others.items()) + ".")
     st.caption(
-        f"Bars: mean probability over the passes; whiskers: one standard deviation. Flagged when the mutual "
-        f"information (how much the passes disagree) is above {NOT_A_DIGIT_ABOVE} or the mean top probability is "
-        f"below {UNSURE_FLOOR:.0%}: thresholds chosen on MNIST digits and random scribbles (bench/not_a_digit.py)."
+        f"Bars: mean probability over the passes; whiskers: one standard deviation. A drawing is flagged when the "
+        f"entropy of the mean prediction is above {NOT_A_DIGIT_ABOVE:.2f} nats (0: certain; 2.30: all ten digits "
+        f"equally likely), a threshold only 1% of MNIST's validation digits exceed, chosen against random scribbles "
+        f"(bench/not_a_digit.py). Disagreement between the passes (mutual information): {mc.mutual_information:.3f}."
     )
 
 
