@@ -38,6 +38,11 @@ LAYER_INFO = {
 ANALYSIS_TABS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution"]
 LESSON_TABS = ["1D convolution padding", "The model and its parameters", "How it was trained"]
 log = logging.getLogger("digit-page")
+# Less empty space above the title, so the canvas, the network's input and the prediction fit one laptop screen.
+PAGE_CSS = """<style>
+[data-testid="stMainBlockContainer"] {padding-top: 2.5rem}
+h1 {font-size: 2.1rem !important; padding-bottom: 0.2rem !important}
+</style>"""
 
 
 @contextmanager
@@ -239,6 +244,7 @@ def lessons_ui() -> None:
 
 def main() -> None:
     st.set_page_config(page_title="How a convnet reads your handwriting", page_icon="✍️", layout="wide")
+    st.html(PAGE_CSS)
     st.title("How a convnet reads your handwriting")
     st.caption(
         "A 34,826-parameter convolutional network, trained on MNIST, reads your digit live. Below it: what each "

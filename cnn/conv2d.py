@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn.conv1d import SequenceError, parse_sequence
+
 MAX_KERNEL = 7  # the largest kernel side the explorer takes
 MAX_PAD = 10
 MAX_STRIDE = 5
 MAX_DILATION = 4
-MAX_ABS = 1e6
 
 CLASSIC_KERNELS = {
     "Vertical edges (Sobel)": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
@@ -48,20 +49,12 @@ def parse_kernel(text: str) -> np.ndarray:
     if len(text) > 2000:
         raise KernelError(f"the kernel is {len(text):,} characters long: at most {MAX_KERNEL}×{MAX_KERNEL} numbers")
     rows = [r for r in re.split(r"[;\n]+|\]\s*,?\s*\[", text.strip().strip("[]")) if r.strip(" []\t,")]
-    values = []
-    for r in rows:
-        row = []
-        for t in (t for t in re.split(r"[\s,]+", r.strip(" []\t,")) if t):
-            try:
-                v = float(t)
-            except ValueError:
-                raise KernelError(f"{t[:20]!r} in the kernel is not a number") from None
-            if not np.isfinite(v):
-                raise KernelError(f"{t[:20]!r} in the kernel is not a finite number")
-            if abs(v) > MAX_ABS:
-                raise KernelError(f"{t[:20]!r} in the kernel is too large: keep weights within ±{MAX_ABS:g}")
-            row.append(v)
-        values.append(row)
+    try:
+        values = [list(parse_sequence(r, "kernel", MAX_KERNEL)) for r in rows[: MAX_KERNEL + 1]]
+    except SequenceError as e:
+        raise KernelError(str(e).replace("the kernel has", "a row of the kernel has")) from None
+    if len(rows) > MAX_KERNEL:
+        raise KernelError(f"the kernel has {len(rows)} rows: at most {MAX_KERNEL}×{MAX_KERNEL} is allowed")
     if len({len(r) for r in values}) != 1:
         raise KernelError("every row of the kernel needs the same number of values")
     k = np.array(values, dtype=np.float64)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import pickle
-import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cnn.paths import DEFAULT_WEIGHTS, shown
+from cnn.paths import DEFAULT_WEIGHTS, metadata_path, shown
 
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
@@ -122,7 +122,7 @@ def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu")
                 f"Use weights you trained yourself ({TRAIN_HINT})"
             ) from None
         raise WeightsError(f"{name} is not a readable PyTorch weights file (corrupt or truncated); {TRAIN_HINT}") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
+    except Exception as e:  # noqa: BLE001: corrupt bytes surface as many kinds of error inside torch.load
         raise WeightsError(f"{name} is not a readable PyTorch weights file ({type(e).__name__}); {TRAIN_HINT}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(f"{name} does not hold a state_dict of tensors; {TRAIN_HINT}")
@@ -147,7 +147,17 @@ def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu")
     if not all(torch.isfinite(v).all() for v in state.values()):
         raise WeightsError(f"{name} holds non-finite weights (nan or inf); {TRAIN_HINT}")
     model.load_state_dict(state, assign=True)
+    model.dropout.p = _trained_dropout(path, model.dropout.p)
     return model.to(device).eval()
+
+
+def _trained_dropout(weights: Path, default: float) -> float:
+    """The dropout rate the weights were trained with, from their metadata (Monte Carlo dropout must use it)."""
+    try:
+        rate = json.loads(metadata_path(weights).read_text())["hyperparameters"]["dropout"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
+    return float(rate) if isinstance(rate, (int, float)) and 0 <= rate < 1 else default
 
 
 def as_batch(images: np.ndarray | torch.Tensor, device: str | torch.device = "cpu") -> torch.Tensor:

@@ -54,6 +54,9 @@ class Recipe:
 RECIPES = {
     # The seed's Keras run: Adam at 1e-3, batch 128, 15 epochs, plain cross-entropy, no augmentation.
     "keras": Recipe(),
+    # A short run: OneCycle at a high peak rate, label smoothing, lighter dropout while training, and bfloat16 on
+    # CPUs that compute it natively (about 1.4x faster epochs here). Chosen on validation accuracy per second.
+    "fast": Recipe(epochs=4, lr=8e-3, schedule="onecycle", label_smoothing=0.1, dropout=0.25, cpu_bf16=True),
 }
 DEFAULT_RECIPE = "keras"
 
@@ -162,8 +165,8 @@ def train_epoch(model, opt, sched, ema, data: Split, recipe: Recipe, gen: torch.
 def fit(model, train: Split, val: Split, recipe: Recipe, seed: int, progress: bool = True, log=print, on_epoch=None):
     """Train `model` in place with `recipe`. Returns the per-epoch history and the model to keep.
 
-    The model to keep is `model` itself, or its weight average when the recipe keeps one. `on_epoch(epoch, kept)`,
-    if given, is called after each epoch (benchmarks use it; its time is not counted in the history).
+    The model to keep is `model` itself, or its weight average when the recipe keeps one. `on_epoch(record, kept)`,
+    if given, is called after each epoch with its history record (benchmarks use it; its time is not counted).
     """
     gen = torch.Generator().manual_seed(seed)
     model.to(memory_format=memory_format(train.x.device))
@@ -202,7 +205,7 @@ def fit(model, train: Split, val: Split, recipe: Recipe, seed: int, progress: bo
             f"val_loss {val_loss:.4f}  val_accuracy {val_acc:.4f}"
         )
         if on_epoch is not None:
-            on_epoch(epoch, kept)
+            on_epoch(history[-1], kept)
     kept = ema.model if ema is not None else model
     return history, kept.eval()
 

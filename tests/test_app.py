@@ -104,17 +104,63 @@ def test_model_panel():
     assert values["Conv layer parameters"] == "320"
 
 
-@pytest.mark.parametrize("content", [None, b"", os.urandom(2000)])
-def test_missing_or_broken_weights_keep_the_rest_working(tmp_path, monkeypatch, content):
-    weights = tmp_path / "mnist_cnn.pt"
-    if content is not None:
-        weights.write_bytes(content)
+class _Exploit:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _broken_weights(kind: str, path, marker) -> None:
+    import torch
+
+    from cnn.model import ConvNet
+
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "random bytes":
+        path.write_bytes(os.urandom(2000))
+    elif kind == "truncated":
+        path.write_bytes(paths.DEFAULT_WEIGHTS.read_bytes()[:5000])
+    elif kind == "another network":
+        state = ConvNet().state_dict()
+        state["fc.weight"] = torch.zeros(10, 3200)
+        torch.save(state, path)
+    elif kind == "hostile pickle":
+        torch.save({**ConvNet().state_dict(), "x": _Exploit(marker)}, path)
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "random bytes", "truncated", "another network", "hostile pickle"])
+def test_missing_or_broken_weights_keep_the_rest_working(tmp_path, monkeypatch, kind):
+    weights, marker = tmp_path / "mnist_cnn.pt", tmp_path / "ran"
+    _broken_weights(kind, weights, marker)
     monkeypatch.setattr(paths, "DEFAULT_WEIGHTS", weights)
     at = run_app(draw_digit(4))
     assert not at.exception
     assert metric(at, "Prediction") is None
     assert any("python cnn/train.py" in e.value for e in at.error)
     assert "np.convolve(x, h, 'same')" in codes(at)  # the explorer does not need weights
+    at = run_app(draw_digit(4), analysis="2D convolution")
+    assert not at.exception and any("Output size" in m.value for m in at.markdown)
+    at = run_app(None, lessons="The model and its parameters")
+    assert not at.exception and metric(at, "Conv layer parameters") == "320"
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("content", [None, "{broken", "[1, 2]", '{"history": "oops", "test": 5}'])
+def test_missing_or_malformed_metadata(tmp_path, monkeypatch, content):
+    import shutil
+
+    weights = tmp_path / "mnist_cnn.pt"
+    shutil.copy(paths.DEFAULT_WEIGHTS, weights)
+    if content is not None:
+        weights.with_suffix(".json").write_text(content)
+    monkeypatch.setattr(paths, "DEFAULT_WEIGHTS", weights)
+    at = run_app(draw_digit(7), lessons="How it was trained")
+    assert not at.exception
+    assert metric(at, "Prediction") == "7"  # the weights themselves are fine
+    assert at.error  # and the training record says what is wrong with its file
 
 
 ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution"]

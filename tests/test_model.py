@@ -144,3 +144,17 @@ def test_parameter_counts_of_the_lesson():
     assert dense_parameters(28, 1, 30) == 28 * 28 * 30 + 30 == 23_550
     assert dense_parameters(56, 3, 30) == 56 * 56 * 3 * 30 + 30
     assert conv_parameters(3, 1, 32) == 320 and conv_parameters(3, 32, 64) == 18_496
+
+
+def test_dropout_rate_comes_from_the_metadata(net, tmp_path):
+    """Monte Carlo dropout needs the rate the weights were trained with; a missing or odd record means 0.5."""
+    import json
+
+    p = tmp_path / "w.pt"
+    torch.save(net.state_dict(), p)
+    assert load(p).dropout.p == 0.5
+    p.with_suffix(".json").write_text(json.dumps({"hyperparameters": {"dropout": 0.25}}))
+    assert load(p).dropout.p == 0.25
+    for odd in ["{not json", json.dumps({"hyperparameters": {"dropout": "lots"}}), json.dumps([1])]:
+        p.with_suffix(".json").write_text(odd)
+        assert load(p).dropout.p == 0.5

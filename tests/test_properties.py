@@ -101,3 +101,17 @@ def test_2d_fields_never_raise_anything_but_a_message(text, padding, stride, dil
         return
     out = conv2d(np.random.default_rng(0).random((28, 28)), kernel, padding, stride, dilation).output
     assert np.isfinite(out).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=3000), st.integers(1, 140_000).map(lambda n: "truncate:" + str(n))))
+def test_any_bytes_as_weights_are_refused_clearly(tmp_path_factory, content):
+    from cnn.model import WeightsError, load
+    from cnn.paths import DEFAULT_WEIGHTS
+
+    path = tmp_path_factory.mktemp("w") / "w.pt"
+    if isinstance(content, str):  # a real checkpoint cut short at a random point
+        content = DEFAULT_WEIGHTS.read_bytes()[: int(content.split(":")[1])]
+    path.write_bytes(content)
+    with pytest.raises(WeightsError, match="python cnn/train.py"):
+        load(path)
