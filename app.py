@@ -234,7 +234,7 @@ def lessons_ui() -> None:
     parts = {
         "1D convolution padding": explorer_ui,
         "The model and its parameters": model_ui,
-        "How it was trained": training_ui,
+        "How it was trained": lambda: training_ui(DEFAULT_WEIGHTS),
     }
     for tab, name in zip(tabs, LESSON_TABS):
         if tab.open:

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
 from cnn.checkpoint import MetadataError, load_metadata
 from cnn.evaluate import decode_image
-from cnn.paths import DEFAULT_WEIGHTS, metadata_path, shown
+from cnn.paths import metadata_path, shown
 from ui.figures import PLOT_CONFIG, confusion_figure, history_figure
 
 GALLERY = 40  # misread digits shown, the most confidently wrong first
 
 
-def training_ui() -> None:
+def training_ui(weights: Path) -> None:
     try:
-        meta = load_metadata(DEFAULT_WEIGHTS)
+        meta = load_metadata(weights)
     except MetadataError as e:
         st.error(f"No training record to show: {e}")
         return
     test, history = meta.get("test") or {}, meta.get("history") or []
     hp = meta.get("hyperparameters") or {}
+    well_formed = (
+        isinstance(test, dict) and isinstance(hp, dict) and isinstance(history, list)
+        and all(isinstance(h, dict) and {"epoch", "train_loss", "val_loss"} <= h.keys() for h in history)
+    )
+    if not well_formed:
+        st.error(
+            f"The training record {shown(metadata_path(weights))} is not in the expected form; train again with "
+            "python cnn/train.py, or rewrite its test results with python -m cnn.evaluate --write."
+        )
+        return
     a, b, c, d = st.columns(4)
     if "test_accuracy" in meta:
         a.metric("Test accuracy", f"{meta['test_accuracy']:.2%}", help="On MNIST's 10,000 test digits, never trained on")
@@ -73,5 +85,5 @@ def training_ui() -> None:
     elif test:
         st.caption(
             f"This metadata holds no misread images: python -m cnn.evaluate --write adds them to "
-            f"{shown(metadata_path(DEFAULT_WEIGHTS))}."
+            f"{shown(metadata_path(weights))}."
         )
