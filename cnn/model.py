@@ -64,7 +64,7 @@ def count_parameters(model: nn.Module) -> int:
 
 def summary_rows(model: ConvNet) -> list[dict]:
     """Each layer's name, type, output shape for one 1x28x28 input, and parameter count."""
-    rows, x = [], torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE)
+    rows, x = [], torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE, device=next(model.parameters()).device)
     with torch.inference_mode():
         for name, layer in model.named_children():
             x = x if isinstance(layer, nn.Dropout) else layer(x)

@@ -7,6 +7,7 @@ import contextlib
 import copy
 import datetime as dt
 import math
+import os
 import signal
 import sys
 import time
@@ -287,6 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if out.exists() and out.is_dir():
         print(f"error: --out {out} is a folder; give a file path such as {out / 'mnist_cnn.pt'}", file=sys.stderr)
+        return 2
+    try:  # find out now, not after the training, that the weights could not be written there
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"error: cannot create the folder for --out {out}: {e.strerror}", file=sys.stderr)
+        return 2
+    if not os.access(out.parent, os.W_OK):
+        print(f"error: --out {out}: the folder {out.parent} is not writable", file=sys.stderr)
         return 2
     print(f"device: {device}   recipe: {args.recipe} {asdict(recipe)}   seed: {args.seed}")
     signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM unwinds like Ctrl-C: the old weights stay untouched

@@ -90,3 +90,12 @@ def test_runs_as_a_module_and_as_a_script():
     for cmd in (["-m", "cnn.train", "--help"], ["cnn/train.py", "--help"]):
         run = subprocess.run([sys.executable, *cmd], cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert run.returncode == 0 and "--recipe" in run.stdout and "(default: auto)" in " ".join(run.stdout.split())
+
+
+def test_unwritable_out_is_refused_before_training(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert train.main(["--out", str(blocker / "w.pt")]) == 2
+    assert "cannot create the folder" in capsys.readouterr().err
+    assert train.main(["--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
