@@ -1,7 +1,7 @@
 """Choose, on data, when the page flags a drawing as "not like a digit", and report how often it flags.
 
-Monte Carlo dropout gives, per image, three uncertainty scores (cnn/explain.py): 1 - mean top probability, the
-entropy of the mean prediction, and the mutual information between prediction and dropout mask. The score that best
+Monte Carlo dropout gives, per image, three uncertainty scores (cnn/explain.uncertainty_scores): doubt (1 - the mean
+top probability), the entropy of the mean prediction, and the mutual information between prediction and dropout mask. The score that best
 separates digits from non-digits is chosen on a *choosing* set: MNIST's validation split (the last 6,000 training
 images, never the test set) against random scribbles drawn with one seed. Its threshold is set so that FALSE_FLAGS
 of those validation digits are flagged. The rates are then reported on sets not used for choosing: MNIST's test
@@ -38,8 +38,7 @@ def scribbles(n: int, seed: int) -> np.ndarray:
 
 
 def scores_of(model, images: np.ndarray) -> dict[str, np.ndarray]:
-    s = explain.uncertainty_scores(explain.mc_dropout_batch(model, images))
-    return {"1 - top probability": 1 - s["top"], "entropy": s["entropy"], "mutual information": s["mutual_information"]}
+    return explain.uncertainty_scores(explain.mc_dropout_batch(model, images))
 
 
 def auroc(negatives: np.ndarray, positives: np.ndarray) -> float:
@@ -65,7 +64,7 @@ def main() -> None:
     print("choosing set: 6,000 MNIST validation digits against", args.scribbles, "scribbles (seed 100)")
     aucs = {k: auroc(choose_digits[k], choose_scribbles[k]) for k in choose_digits}
     for k, v in aucs.items():
-        print(f"  AUROC of {k:<22} {v:.4f}")
+        print(f"  AUROC of {k:<20} {v:.4f}")
     best = max(aucs, key=aucs.get)
     threshold = float(np.quantile(choose_digits[best], 1 - FALSE_FLAGS))
     print(f"chosen: flag when {best} > {threshold:.4f} ({FALSE_FLAGS:.0%} of validation digits are above it)")
@@ -83,11 +82,12 @@ def main() -> None:
         report["Fashion-MNIST test images (10,000)"] = to_float(read_idx(FASHION))
     else:
         print(f"(Fashion-MNIST not found at {FASHION}: apt-get install dataset-fashion-mnist to include it)")
-    page_rule = f"entropy > {explain.NOT_A_DIGIT_ABOVE}"
+    page_rule = f"{explain.NOT_A_DIGIT_SCORE} > {explain.NOT_A_DIGIT_ABOVE}"
     print(f"flag rates on sets not used for choosing (chosen rule; the page's rule in cnn/explain.py: {page_rule}):")
     for name, images in report.items():
         s = scores_of(model, images)
-        chosen, page = float((s[best] > threshold).mean()), float((s["entropy"] > explain.NOT_A_DIGIT_ABOVE).mean())
+        chosen = float((s[best] > threshold).mean())
+        page = float((s[explain.NOT_A_DIGIT_SCORE] > explain.NOT_A_DIGIT_ABOVE).mean())
         print(f"  {name:<40} {chosen:7.2%}   page: {page:7.2%}")
 
 
