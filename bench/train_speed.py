@@ -54,6 +54,12 @@ def project_epoch(model, opt, split: train.Split, recipe: train.Recipe, gen) -> 
     train.train_epoch(model, opt, None, None, split, recipe, gen, "", progress=False)
 
 
+def make_project(recipe: train.Recipe, device: torch.device):
+    torch.manual_seed(0)
+    model = ConvNet().to(memory_format=train.memory_format(device))
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3, eps=recipe.adam_eps)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--samples", type=int, default=12_800, help="training samples per timed epoch")
@@ -70,26 +76,30 @@ def main() -> None:
     plain_model = ConvNet()
     plain_opt = torch.optim.Adam(plain_model.parameters(), lr=1e-3)
     loader = DataLoader(PlainMnist(images, labels), batch_size=args.batch_size, shuffle=True)
-    ours_model = ConvNet().to(memory_format=train.memory_format(device))
-    ours_opt = torch.optim.Adam(ours_model.parameters(), lr=1e-3, eps=recipe.adam_eps)
+    loops = {"project loop, float32": (recipe, *make_project(recipe, device))}
+    if train.cpu_has_bf16():  # the fast recipe's setting, where the CPU computes bfloat16 natively
+        bf16 = train.Recipe(batch_size=args.batch_size, cpu_bf16=True)
+        loops["project loop, bfloat16 autocast"] = (bf16, *make_project(bf16, device))
     gen = torch.Generator().manual_seed(0)
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.samples} samples, batch {args.batch_size}")
     plain_epoch(plain_model, loader, plain_opt)  # warm-up, untimed
-    project_epoch(ours_model, ours_opt, split, recipe, gen)
-    plain_rates, ours_rates = [], []
-    for r in range(args.rounds):
+    for r, model, opt in loops.values():
+        project_epoch(model, opt, split, r, gen)
+    rates = {"plain loop (DataLoader, per-sample transforms)": []} | {name: [] for name in loops}
+    for k in range(args.rounds):
         t0 = time.perf_counter()
         plain_epoch(plain_model, loader, plain_opt)
-        plain_rates.append(args.samples / (time.perf_counter() - t0))
-        t0 = time.perf_counter()
-        project_epoch(ours_model, ours_opt, split, recipe, gen)
-        ours_rates.append(args.samples / (time.perf_counter() - t0))
-        print(f"round {r + 1}: plain {plain_rates[-1]:7.0f} samples/s   project {ours_rates[-1]:7.0f} samples/s")
-    plain, ours = max(plain_rates), max(ours_rates)
-    print(f"plain loop (DataLoader, per-sample transforms): {plain:7.0f} samples/s (best of {args.rounds})")
-    print(f"project loop (one tensor, channels_last):       {ours:7.0f} samples/s (best of {args.rounds})")
-    print(f"ratio: {ours / plain:.2f}x")
+        rates["plain loop (DataLoader, per-sample transforms)"].append(args.samples / (time.perf_counter() - t0))
+        for name, (r, model, opt) in loops.items():
+            t0 = time.perf_counter()
+            project_epoch(model, opt, split, r, gen)
+            rates[name].append(args.samples / (time.perf_counter() - t0))
+        print(f"round {k + 1}: " + "   ".join(f"{v[-1]:6.0f}" for v in rates.values()) + " samples/s")
+    best = {name: max(v) for name, v in rates.items()}
+    plain = best["plain loop (DataLoader, per-sample transforms)"]
+    for name, rate in best.items():
+        print(f"{name:<48} {rate:7.0f} samples/s (best of {args.rounds})   {rate / plain:.2f}x the plain loop")
 
 
 if __name__ == "__main__":
