@@ -24,7 +24,8 @@ def run_app(drawing: np.ndarray | None = None, at: AppTest | None = None, **stat
         at.session_state[k] = v
     if drawing is not None:
         if "streamlit_drawable_canvas" not in sys.modules:
-            at.run()  # the component can only be imported inside a run; the first run imports it
+            # the component can only be imported inside a run: a throwaway run imports it, leaving `at` untouched
+            AppTest.from_file(APP, default_timeout=60).run()
         canvas = sys.modules["streamlit_drawable_canvas"]
         original = canvas.st_canvas
         canvas.st_canvas = lambda *a, **k: types.SimpleNamespace(image_data=drawing, json_data={"objects": [{}]})
@@ -195,11 +196,18 @@ def test_why_not_another_digit():
 
 
 def test_2d_explorer_matches_the_networks_conv1():
-    at = run_app(draw_digit(2), analysis="2D convolution", c2d_channel=5, c2d_step_26x26=26 * 13 + 12)
+    from cnn.features import feature_maps
+    from cnn.model import load
+    from cnn.preprocess import canvas_to_mnist
+
+    drawing = draw_digit(2)
+    # the step where channel 5 responds most: a position on the stroke
+    step = int(feature_maps(load(), canvas_to_mnist(drawing))["conv1"][5].argmax())
+    at = run_app(drawing, analysis="2D convolution", c2d_channel=5, c2d_step_26x26=step)
     assert not at.exception
     line = next(m.value for m in at.markdown if "The network's own conv1 channel 5" in m.value)
     ours, network = [float(v) for v in re.findall(r"\*\*(-?[\d.]+)\*\*", line)]
-    assert ours == network and ours > 0  # a position on the stroke, where conv1 responds
+    assert ours == network and ours > 0
     assert "the same number" in line
 
 

@@ -42,6 +42,26 @@ def test_same_seed_same_weights_on_cpu(mnist_dir, tmp_path):
         assert torch.equal(a[k], b[k]), k
 
 
+def test_weight_average_ramps_its_decay_then_holds_it():
+    from cnn.model import ConvNet
+
+    torch.manual_seed(0)
+    model = ConvNet()
+    ema = train.WeightAverage(model, decay=0.999)
+    expected = [p.detach().clone() for p in model.parameters()]
+    for n in range(1, 2001):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p))
+        ema.update(model)
+        decay = min(0.999, (1 + n) / (10 + n))
+        expected = [decay * e + (1 - decay) * p.detach() for e, p in zip(expected, model.parameters())]
+        if n == 1:  # the first step already moves the average by 1 - 2/11, not by 1 - 0.999
+            assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(ema.model.parameters(), expected))
+    assert all(torch.allclose(a, b, atol=1e-3) for a, b in zip(ema.model.parameters(), expected))
+    assert not any(p.requires_grad for p in ema.model.parameters())
+
+
 def test_validation_is_the_last_tenth():
     import numpy as np
 
