@@ -176,3 +176,27 @@ def test_real_mnist_is_verified(mnist_dir):
     images, labels = data.load_split("train", mnist_dir, fetch=False)
     assert images.shape == (60000, 28, 28) and labels.shape == (60000,)
     assert np.bincount(labels).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+def test_http_mirror_downloads_from_a_real_server(tmp_path, small_mnist):
+    """The mirror code itself, against a web server on this machine serving `<name>.gz`: one 404, then a good one."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    served = tmp_path / "www" / "mnist"
+    served.mkdir(parents=True)
+    for name, raw in small_mnist.items():
+        (served / f"{name}.gz").write_bytes(gzip.compress(raw))
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "www"))
+    handler.log_message = lambda *a: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        sources = [data.HttpMirror(base + "/missing/"), data.HttpMirror(base + "/mnist/")]
+        folder = data.ensure_mnist(tmp_path / "cache", sources=sources, quiet=True)
+    finally:
+        server.shutdown()
+    for name, raw in small_mnist.items():
+        assert (folder / name).read_bytes() == raw
