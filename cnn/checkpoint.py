@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
 from cnn.paths import DEFAULT_WEIGHTS, metadata_path
+
+
+_HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class MetadataError(Exception):
@@ -19,6 +24,27 @@ class MetadataError(Exception):
 def _fsync(path: Path) -> None:
     with open(path, "rb+") as f:
         os.fsync(f.fileno())
+
+
+@contextmanager
+def _signals_deferred():
+    """Hold Ctrl-C and SIGTERM until the block ends, then deliver them to the handlers that were in place.
+
+    Python handlers, not a thread's signal mask: a process-wide signal may land on any thread (torch's, tqdm's), and
+    Python always runs its handlers in the main thread, so recording them there holds them whichever thread got them.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # handlers can only be set in the main thread, which is where the signals' effects would land anyway
+        return
+    pending: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in _HELD_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(pending):
+            signal.raise_signal(s)
 
 
 def save_checkpoint(state_dict: dict, metadata: dict, out: str | Path) -> None:
@@ -37,14 +63,9 @@ def save_checkpoint(state_dict: dict, metadata: dict, out: str | Path) -> None:
         _fsync(tmp_pt)
         tmp_json.write_text(json.dumps(metadata, indent=1) + "\n")
         _fsync(tmp_json)
-        blocked = {signal.SIGINT, signal.SIGTERM}
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked) if hasattr(signal, "pthread_sigmask") else None
-        try:
+        with _signals_deferred():
             os.replace(tmp_pt, out)
             os.replace(tmp_json, meta)
-        finally:
-            if old is not None:
-                signal.pthread_sigmask(signal.SIG_SETMASK, old)
     finally:
         tmp_pt.unlink(missing_ok=True)
         tmp_json.unlink(missing_ok=True)

@@ -106,20 +106,34 @@ def test_interrupt_during_the_save(good, mnist_dir, monkeypatch):
     assert_intact(out, pt, js)
 
 
-def test_signals_are_held_between_the_two_renames(tmp_path, monkeypatch):
-    """A SIGINT arriving between renaming the weights and the metadata is delivered only after both."""
+@pytest.mark.parametrize("to_thread", ["main", "other"])
+def test_signals_are_held_between_the_two_renames(tmp_path, monkeypatch, to_thread):
+    """A SIGINT arriving between renaming the weights and the metadata is delivered only after both, whichever
+    thread of the process the system hands it to (torch and tqdm run threads of their own)."""
+    import threading
+
     out = tmp_path / "w.pt"
     seen = []
     real_replace = os.replace
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
 
     def replace_and_signal(src, dst):
         real_replace(src, dst)
-        if str(dst).endswith(".pt"):
-            os.kill(os.getpid(), signal.SIGINT)  # arrives now, between the two renames
+        if str(dst).endswith(".pt"):  # the signal arrives now, between the two renames
+            if to_thread == "main":
+                os.kill(os.getpid(), signal.SIGINT)
+            else:
+                signal.pthread_kill(other.ident, signal.SIGINT)
+            time.sleep(0.05)
             seen.append(metadata_path(out).exists())
 
     monkeypatch.setattr(checkpoint.os, "replace", replace_and_signal)
-    with pytest.raises(KeyboardInterrupt):
-        checkpoint.save_checkpoint({"w": torch.zeros(2)}, {"ok": True}, out)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            checkpoint.save_checkpoint({"w": torch.zeros(2)}, {"ok": True}, out)
+    finally:
+        stop.set()
     assert seen == [False]  # the signal did not interrupt the save before the metadata...
     assert out.exists() and metadata_path(out).exists()  # ...which completed: the pair is consistent
