@@ -51,6 +51,22 @@ class ConvNet(nn.Sequential):
             nn.init.xavier_uniform_(m.weight)
             nn.init.zeros_(m.bias)
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            return self._forward_pool_first(x)
+        return super().forward(x)  # layer by layer, so hooks on conv1 ... pool2 see what the page shows
+
+    def _forward_pool_first(self, x: torch.Tensor) -> torch.Tensor:
+        """The same logits and gradients as the layer-by-layer forward, about 1.3x faster to train on a CPU.
+
+        ReLU and max-pooling commute (ReLU never reverses an order), so ReLU runs after each pool on a quarter of
+        the values; the gradient reaches the same positions. Used in training only: conv1's and conv2's modules
+        (and any hooks on them) are bypassed.
+        """
+        x = F.relu(F.max_pool2d(F.conv2d(x, self.conv1.weight, self.conv1.bias), 2))  # (N, 32, 13, 13)
+        x = F.relu(F.max_pool2d(F.conv2d(x, self.conv2.weight, self.conv2.bias), 2))  # (N, 64, 5, 5)
+        return self.fc(self.dropout(x.flatten(1)))  # (N, 10)
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Everything before dropout: (N, 1, 28, 28) -> (N, 1600)."""
         for name in ("conv1", "pool1", "conv2", "pool2", "flatten"):

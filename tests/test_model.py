@@ -38,6 +38,26 @@ def test_output_shapes_match_a_forward_pass(net):
     torch.testing.assert_close(manual, net(x))
 
 
+@pytest.mark.parametrize("fmt", [torch.contiguous_format, torch.channels_last])
+def test_training_forward_pools_first_with_the_same_logits_and_gradients(fmt):
+    """Training's pool-before-ReLU forward against the layers run one by one (conv, ReLU, pool), same dropout mask."""
+    torch.manual_seed(0)
+    model = ConvNet().train().to(memory_format=fmt)
+    x = torch.randn(16, 1, 28, 28).contiguous(memory_format=fmt)  # negative values too: ReLU has work to do
+    results = []
+    for forward in (model.forward, lambda t: torch.nn.Sequential.forward(model, t)):
+        torch.manual_seed(1)  # the same dropout mask for both
+        logits = forward(x)
+        model.zero_grad()
+        F.cross_entropy(logits, torch.arange(16) % 10).backward()
+        results.append((logits.detach(), [p.grad.clone() for p in model.parameters()]))
+    (ours, our_grads), (plain, plain_grads) = results
+    torch.testing.assert_close(ours, plain, rtol=0, atol=1e-6)
+    for a, b in zip(our_grads, plain_grads):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(ours, model.eval()(x))  # dropout really was on in training
+
+
 def test_summary_table(net):
     text = summary(net)
     for needle in ["conv1", "(None, 32, 26, 26)", "320", "(None, 64, 11, 11)", "18,496", "16,010", "Total params: 34,826"]:
