@@ -19,7 +19,7 @@ from ui.analysis import steps_ui, sure_ui, why_ui
 from ui.explorer1d import explorer_ui
 from ui.explorer2d import explorer2d_ui
 from ui.fast_send import fast_send
-from ui.figures import PLOT_CONFIG, image_figure, kernel_figure, mosaic_figure, probability_figure
+from ui.figures import PLOT_CONFIG, image_figure, kernel_figure, mosaic_figure, percent, probability_figure
 from ui.model_panel import model_ui
 from ui.training import training_ui
 
@@ -110,7 +110,7 @@ def prediction_ui(probs: np.ndarray | None, model_error: str | None) -> None:
     top = int(np.argmax(probs))
     a, b = st.columns(2)
     a.metric("Prediction", str(top))
-    b.metric("Probability", f"{probs[top]:.1%}", help=f"Below {UNSURE_BELOW:.0%} the page calls the network unsure.")
+    b.metric("Probability", percent(probs[top]), help=f"Below {UNSURE_BELOW:.0%} the page calls the network unsure.")
     if probs[top] < UNSURE_BELOW:
         runner_up = int(np.argsort(probs)[-2])
         st.warning(

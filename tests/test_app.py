@@ -59,7 +59,18 @@ def test_drawn_digit_is_predicted(digit):
     at = run_app(draw_digit(digit))
     assert not at.exception
     assert metric(at, "Prediction") == str(digit)
-    assert float(metric(at, "Probability").rstrip("%")) > 50
+    assert float(re.sub(r"[<> %]", "", metric(at, "Probability"))) > 50
+
+
+@pytest.mark.parametrize(
+    "p, decimals, shown",
+    [(1.0, 1, "> 99.9%"), (0.99996, 1, "> 99.9%"), (0.9994, 1, "99.9%"), (0.5, 1, "50.0%"), (0.00004, 1, "< 0.1%"),
+     (0.0, 1, "0.0%"), (0.996, 0, "> 99%"), (0.994, 0, "99%"), (0.004, 0, "< 1%")],
+)
+def test_percentages_never_round_to_certainty(p, decimals, shown):
+    from ui.figures import percent
+
+    assert percent(p, decimals) == shown
 
 
 def test_blank_drawing_after_clear_is_not_a_prediction():

@@ -8,7 +8,7 @@ import streamlit as st
 from cnn.explain import MC_SAMPLES, NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, grad_cam, input_gradient, mc_dropout, occlusion
 from cnn.model import ConvNet, predict_proba
 from cnn.preprocess import BOX, preprocess_steps
-from ui.figures import PLOT_CONFIG, overlay_figure, probability_figure
+from ui.figures import PLOT_CONFIG, overlay_figure, percent, probability_figure
 
 
 def enlarge(img: np.ndarray, side: int = 140) -> np.ndarray:
@@ -62,7 +62,7 @@ def steps_ui(model: ConvNet | None, rgba: np.ndarray) -> None:
     top_digit = int(probs.argmax())
     left_col, right_col = st.columns([1, 2])
     left_col.metric("Read with these steps", str(top_digit))
-    left_col.caption(f"{probs[top_digit]:.1%} sure")
+    left_col.caption(f"{percent(probs[top_digit])} sure")
     if not (fit and centre):
         left_col.caption("Switch both steps back on to compare with the page's reading above.")
     right_col.plotly_chart(probability_figure(probs, height=220), config=PLOT_CONFIG, key="pp_probs")
@@ -115,7 +115,7 @@ def why_ui(model: ConvNet, image: np.ndarray, probs: np.ndarray) -> None:
         list(range(10)),
         index=predicted,
         key="why_target",
-        format_func=lambda d: f"{d} ({probs[d]:.1%})" + ("  ← prediction" if d == predicted else ""),
+        format_func=lambda d: f"{d} ({percent(probs[d])})" + ("  ← prediction" if d == predicted else ""),
         help="Pick another digit to ask: why not this one?",
     )
     method = b.segmented_control("Method", METHODS, default=METHODS[0], key="why_method") or METHODS[0]
@@ -153,4 +153,7 @@ def why_ui(model: ConvNet, image: np.ndarray, probs: np.ndarray) -> None:
     left.plotly_chart(fig, config=PLOT_CONFIG, key="why_map")
     right.markdown(text)
     if target != predicted:
-        right.caption(f"The network gives {target} {probs[target]:.1%}, against {probs[predicted]:.1%} for {predicted}.")
+        right.caption(
+            f"The network gives {target} {percent(probs[target])}, against {percent(probs[predicted])} "
+            f"for {predicted}."
+        )

@@ -12,6 +12,17 @@ MAP_SCALE = "Viridis"  # activations: 0 (ReLU's floor) to the layer's largest va
 WEIGHT_SCALE = "RdBu"  # kernel weights: red negative, blue positive, white zero
 
 
+def percent(p: float, decimals: int = 1) -> str:
+    """A probability as a percentage that never rounds to a certainty the network does not have: "> 99.9%", not
+    "100.0%", for 0.99996 (or a float32 softmax saturated at 1.0); "< 0.1%", not "0.0%", for 0.00004."""
+    step = 10.0 ** -(decimals + 2)  # the smallest difference shown
+    if p >= 1 - step / 2:
+        return f"> {1 - step:.{decimals}%}"
+    if 0 < p < step / 2:
+        return f"< {step:.{decimals}%}"
+    return f"{p:.{decimals}%}"
+
+
 def _square_axes(fig: go.Figure, height: int, margin: int = 4) -> go.Figure:
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
@@ -48,7 +59,7 @@ def probability_figure(probs: np.ndarray, height: int = 250, errors: np.ndarray 
             y=probs,
             marker_color=[ACCENT if d == top else MUTED for d in range(10)],
             error_y=None if errors is None else dict(type="data", array=errors, thickness=1.5, width=4),
-            text=[f"{p:.0%}" if p >= 0.005 else "" for p in probs],
+            text=[percent(p, 0) if p >= 0.005 else "" for p in probs],
             textposition="outside",
             cliponaxis=False,
             hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
