@@ -79,7 +79,7 @@ def sure_ui(model: ConvNet, image: np.ndarray) -> None:
         "changes answers."
     )
     a, b, c = st.columns(3)
-    a.metric("Mean probability of " + str(top), f"{mc.mean[top]:.1%}", f"± {mc.std[top]:.1%}", delta_color="off")
+    a.metric("Mean probability of " + str(top), percent(mc.mean[top]), f"± {mc.std[top]:.1%}", delta_color="off")
     b.metric(f"Passes reading {top}", f"{votes[top]} of {MC_SAMPLES}")
     c.metric(
         "Disagreement between passes", f"{mc.scores['mutual_information']:.3f}",
