@@ -1,8 +1,9 @@
 """A classroom at once: many browser sessions drawing on one `streamlit run app.py`.
 
 Each session (its own browser context: its own cookies and Streamlit session) draws its own digit again and again,
-in turns, for about a minute and at least three times. Printed: per session, the predictions it saw and how many were its own digit; errors
-seen on any page; the median and worst stroke-to-prediction time; and the server's memory at start and end.
+in turns, for about a minute and at least three times. Printed: per session, the predictions it saw and how many
+were its own digit; errors seen on any page; the median and worst stroke-to-prediction time; and the server's memory
+at start and end.
 
     python bench/load.py [--sessions 20] [--seconds 60] [--min-rounds 3]
 

@@ -27,7 +27,8 @@ from cnn import train
 from cnn.data import load_split, to_float
 from cnn.model import ConvNet
 
-MEAN, STD = 0.1307, 0.3081  # the example's Normalize((0.1307,), (0.3081,))
+MEAN, STD = 0.1307, 0.3081
+PLAIN = "plain loop (DataLoader, per-sample transforms)"  # the example's Normalize((0.1307,), (0.3081,))
 
 
 class PlainMnist(Dataset):
@@ -96,17 +97,17 @@ def main() -> None:
     plain_epoch(plain_model, loader, plain_opt)  # warm-up, untimed
     for r, model, opt in loops.values():
         project_epoch(model, opt, split, r, gen)
-    rates = {"plain loop (DataLoader, per-sample transforms)": []} | {name: [] for name in loops}
+    rates = {PLAIN: []} | {name: [] for name in loops}
     for k in range(args.rounds):
         t0 = time.perf_counter()
         plain_epoch(plain_model, loader, plain_opt)
-        rates["plain loop (DataLoader, per-sample transforms)"].append(args.samples / (time.perf_counter() - t0))
+        rates[PLAIN].append(args.samples / (time.perf_counter() - t0))
         for name, (r, model, opt) in loops.items():
             t0 = time.perf_counter()
             project_epoch(model, opt, split, r, gen)
             rates[name].append(args.samples / (time.perf_counter() - t0))
         print(f"round {k + 1}: " + "   ".join(f"{v[-1]:6.0f}" for v in rates.values()) + " samples/s")
-    plain_rates = rates["plain loop (DataLoader, per-sample transforms)"]
+    plain_rates = rates[PLAIN]
     print(f"{'':<48} {'best of ' + str(args.rounds):>16}   x plain: best/best, median of each round's ratio")
     for name, v in rates.items():
         # the median of per-round ratios compares loops timed seconds apart, so a slow spell hits both alike

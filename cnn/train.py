@@ -55,9 +55,9 @@ class Recipe:
 RECIPES = {
     # The seed's Keras run: Adam at 1e-3, batch 128, 15 epochs, plain cross-entropy, no augmentation.
     "keras": Recipe(),
-    # Augmentation in batches, OneCycle and a weight average. Chosen among four 30- and 60-epoch variants: the highest
-    # validation accuracy of those that read drawn digits (bench/drawn_digits.py) as well as the Keras recipe does;
-    # label smoothing gave slightly better validation accuracy but misread blurred drawn digits (see the README).
+    # Augmentation in batches, OneCycle and a weight average. Chosen among 30-, 60- and 100-epoch variants on the
+    # validation split, among those that read drawn digits (bench/drawn_digits.py) as well as the Keras recipe does;
+    # label smoothing misread blurred drawn digits, and 100 epochs gained no more than noise (see the README).
     "best": Recipe(epochs=60, lr=3e-3, schedule="onecycle", augment=True, ema=0.999),
     # A short run: OneCycle at a high peak rate, label smoothing, lighter dropout while training, and bfloat16 on
     # CPUs that compute it natively (about 1.4x faster epochs here). Chosen on validation accuracy per second.
