@@ -3,7 +3,8 @@
 Both train the same network with the same optimiser and batch size on the same MNIST samples, in one process,
 alternating, and the best of several rounds is kept for each (the machine is shared and noisy). The plain loop runs
 the layers in the order they are written, as the example does (conv, ReLU, pool); the project's training forward
-pools before the ReLU (ConvNet._forward_pool_first: the same logits and gradients).
+pools before the ReLU (ConvNet._forward_pool_first: the same logits and gradients), draws its dropout mask with
+torch.rand (model.Dropout) and steps a fused Adam (train.make_optimizer).
 
     python bench/train_speed.py [--samples 12800] [--rounds 3]
 """
@@ -46,7 +47,11 @@ class PlainMnist(Dataset):
 
 
 class PlainConvNet(ConvNet):
-    """The same network and initial weights, its layers run one after another in training too."""
+    """The same network and initial weights, its layers run one after another in training too, with nn.Dropout."""
+
+    def __init__(self):
+        super().__init__()
+        self.dropout = torch.nn.Dropout(self.dropout.p)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.nn.Sequential.forward(self, x)
@@ -68,7 +73,7 @@ def project_epoch(model, opt, split: train.Split, recipe: train.Recipe, gen) -> 
 def make_project(recipe: train.Recipe, device: torch.device):
     torch.manual_seed(0)
     model = ConvNet().to(memory_format=train.memory_format(device))
-    return model, torch.optim.Adam(model.parameters(), lr=1e-3, eps=recipe.adam_eps)
+    return model, train.make_optimizer(model, recipe)
 
 
 def main() -> None:

@@ -28,6 +28,25 @@ class Conv2dReLU(nn.Conv2d):
         return F.relu(super().forward(x))
 
 
+class Dropout(nn.Dropout):
+    """nn.Dropout's inverted dropout, its mask drawn with torch.rand: the same distribution, cheaper on a CPU.
+
+    Each feature is kept with probability 1 - p and scaled by 1 / (1 - p). On a CPU, nn.Dropout's bernoulli_ takes
+    about 2.4 ms for a batch of 128 x 1,600 features here, a tenth of a training step; uniform numbers compared
+    with 1 - p take 0.6 ms. The explain tab's Monte Carlo masks are drawn the same way.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = 1 - self.p
+        if keep == 0:
+            return x * 0
+        # float32 uniforms even under bfloat16 autocast, so the keep rate is exact; the scale carries no gradient
+        scale = (torch.rand(x.shape, device=x.device) < keep).to(x.dtype).div_(keep)
+        return x * scale
+
+
 class ConvNet(nn.Sequential):
     """Conv 32 -> pool -> Conv 64 -> pool -> dropout -> dense 10, returning logits (34,826 parameters)."""
 
@@ -39,7 +58,7 @@ class ConvNet(nn.Sequential):
                 conv2=Conv2dReLU(32, 64, kernel_size=3),  # (N, 64, 11, 11)
                 pool2=nn.MaxPool2d(2),  # (N, 64, 5, 5)
                 flatten=nn.Flatten(),  # (N, 1600)
-                dropout=nn.Dropout(dropout),
+                dropout=Dropout(dropout),
                 fc=nn.Linear(64 * 5 * 5, NUM_CLASSES),  # (N, 10)
             )
         )

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnn.model import ConvNet, WeightsError, count_parameters, load, predict_proba, summary, summary_rows
+from cnn.model import ConvNet, Dropout, WeightsError, count_parameters, load, predict_proba, summary, summary_rows
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,28 @@ def test_training_forward_pools_first_with_the_same_logits_and_gradients(fmt):
     for a, b in zip(our_grads, plain_grads):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
     assert not torch.equal(ours, model.eval()(x))  # dropout really was on in training
+
+
+@pytest.mark.parametrize("p", [0.25, 0.5])
+def test_dropout_is_inverted_dropout_like_nn_dropout(p):
+    """Each value kept with probability 1 - p and scaled by 1 / (1 - p), the gradient through the same mask."""
+    torch.manual_seed(0)
+    x = torch.rand(400, 1600) + 0.5  # never zero, so a zero output means dropped
+    x.requires_grad_(True)
+    y = Dropout(p).train()(x)
+    kept = y != 0
+    # 640,000 independent draws: the kept fraction's standard deviation is under 0.0007
+    assert abs(kept.float().mean().item() - (1 - p)) < 0.004
+    torch.testing.assert_close(y[kept], x[kept] / (1 - p))
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, kept.float() / (1 - p))
+    # the same rate and scale as nn.Dropout's: their means over many values agree
+    reference = torch.nn.Dropout(p).train()(x.detach())
+    assert abs(y.mean().item() - reference.mean().item()) < 0.01
+    assert Dropout(p).eval()(x) is x and Dropout(0.0).train()(x) is x
+    assert not Dropout(1.0).train()(x).any()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert Dropout(p).train()(x.detach().bfloat16()).dtype == torch.bfloat16
 
 
 def test_summary_table(net):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import pytest
 import torch
 
 from cnn import train
-from cnn.model import load
+from cnn.model import ConvNet, load
 from cnn.paths import ROOT
 
 
@@ -60,6 +61,30 @@ def test_weight_average_ramps_its_decay_then_holds_it():
             assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(ema.model.parameters(), expected))
     assert all(torch.allclose(a, b, atol=1e-3) for a, b in zip(ema.model.parameters(), expected))
     assert not any(p.requires_grad for p in ema.model.parameters())
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_fused_optimizer_steps_as_the_per_parameter_one(optimizer):
+    """make_optimizer's fused kernel against PyTorch's reference loop, over a few steps on the same gradients."""
+    recipe = train.Recipe(lr=3e-3, weight_decay=1e-4, optimizer=optimizer)
+    torch.manual_seed(0)
+    fused = ConvNet()
+    plain, initial = copy.deepcopy(fused), copy.deepcopy(fused)
+    opt = train.make_optimizer(fused, recipe)
+    assert opt.defaults["fused"]  # on a CPU
+    if optimizer == "sgd":
+        ref = torch.optim.SGD(plain.parameters(), lr=3e-3, momentum=0.9, nesterov=True, weight_decay=1e-4, foreach=False)
+    else:
+        ref = torch.optim.AdamW(plain.parameters(), lr=3e-3, eps=1e-7, weight_decay=1e-4, foreach=False)
+    for step in range(5):
+        grads = [torch.randn_like(p) for p in fused.parameters()]
+        for model, o in ((fused, opt), (plain, ref)):
+            for p, g in zip(model.parameters(), grads):
+                p.grad = g.clone()
+            o.step()
+    for a, b in zip(fused.parameters(), plain.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(fused.fc.weight, initial.fc.weight)  # the steps did move the weights
 
 
 def test_validation_is_the_last_tenth():
