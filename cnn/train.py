@@ -197,8 +197,12 @@ def fit(model, train: Split, val: Split, recipe: Recipe, seed: int, progress: bo
     steps = recipe.epochs * math.ceil(len(train.x) / recipe.batch_size)
     sched = None
     if recipe.schedule == "onecycle":
+        # OneCycleLR divides by the length of each phase in steps: keep both at least a step long even in a tiny run
+        # (--limit 600 --epochs 1 takes 5 steps); a real run's schedule is untouched.
+        total = max(steps, 4)
+        warmup = min(max(recipe.warmup, 2 / total), 1 - 1 / total)
         sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=recipe.lr, total_steps=steps, pct_start=recipe.warmup, cycle_momentum=False
+            opt, max_lr=recipe.lr, total_steps=total, pct_start=warmup, cycle_momentum=False
         )
     ema = WeightAverage(model, recipe.ema) if recipe.ema else None
     history = []

@@ -87,6 +87,16 @@ def test_fused_optimizer_steps_as_the_per_parameter_one(optimizer):
     assert not torch.equal(fused.fc.weight, initial.fc.weight)  # the steps did move the weights
 
 
+@pytest.mark.parametrize("batches", [1, 2, 3, 4, 5, 9])
+def test_onecycle_runs_of_a_few_steps_train(batches):
+    """--limit 600 --epochs 1 made 5 steps, too few for OneCycleLR's phases as the recipe sets them."""
+    torch.manual_seed(0)
+    data = train.Split(torch.rand(4 * batches, 1, 28, 28), torch.arange(4 * batches) % 10)
+    recipe = train.Recipe(epochs=1, batch_size=4, lr=3e-3, schedule="onecycle", ema=0.999)
+    history, kept = train.fit(ConvNet(), data, data, recipe, seed=0, progress=False, log=lambda line: None)
+    assert len(history) == 1 and 0 <= history[0]["val_accuracy"] <= 1 and not kept.training
+
+
 def test_validation_is_the_last_tenth():
     import numpy as np
 
