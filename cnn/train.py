@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from cnn.augment import Affine, random_affine
+from cnn.augment import Affine, Elastic, random_affine
 from cnn.checkpoint import save_checkpoint
 from cnn.data import MnistError, load_split, resolve_data_dir, to_float
 from cnn.device import CHOICES as DEVICE_CHOICES
@@ -45,6 +45,7 @@ class Recipe:
     schedule: str = "constant"  # "constant", or "onecycle": warm up to lr, then anneal to nearly 0
     warmup: float = 0.2  # OneCycle: the fraction of the steps spent warming up
     augment: bool = False  # a random rotation, scale, shear and shift for every training image, every epoch
+    elastic: float = 0.0  # with augment: also an elastic distortion of this strength (Elastic.alpha, pixels; 0: none)
     label_smoothing: float = 0.0  # cross-entropy against targets smoothed by this much
     ema: float = 0.0  # decay of an exponential moving average of the weights, evaluated and saved (0: none)
     dropout: float = 0.5  # the dropout layer's rate while training (the Keras network's is 0.5)
@@ -160,7 +161,7 @@ def train_epoch(model, opt, sched, ema, data: Split, recipe: Recipe, gen: torch.
             idx = order[i : i + recipe.batch_size]
             xb, yb = data.x[idx], data.y[idx]  # (B, 1, 28, 28), (B,)
             if recipe.augment:
-                xb = random_affine(xb, AFFINE, gen)
+                xb = random_affine(xb, AFFINE, gen, Elastic(recipe.elastic))
             with amp:
                 logits = model(xb.contiguous(memory_format=fmt)).float()  # (B, 10)
             loss = F.cross_entropy(logits, yb, label_smoothing=recipe.label_smoothing)
@@ -263,6 +264,66 @@ def _seed(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise ValueError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _boolean(text: str) -> bool:
+    words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    if text.lower() not in words:
+        raise ValueError(f"must be true or false, got {text!r}")
+    return words[text.lower()]
+
+
+def _one_of(*choices: str):
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, got {text!r}")
+        return text
+
+    return parse
+
+
+# How --set reads each Recipe field; every field has an entry (tests/test_train.py checks).
+RECIPE_FIELDS = {
+    "epochs": _positive_int,
+    "batch_size": _positive_int,
+    "lr": _learning_rate,
+    "adam_eps": _non_negative,
+    "weight_decay": _non_negative,
+    "schedule": _one_of("constant", "onecycle"),
+    "warmup": _fraction,
+    "augment": _boolean,
+    "elastic": _non_negative,
+    "label_smoothing": _fraction,
+    "ema": _fraction,
+    "dropout": _fraction,
+    "cpu_bf16": _boolean,
+    "optimizer": _one_of("adam", "sgd"),
+}
+
+
+def _recipe_setting(text: str) -> tuple[str, object]:
+    """FIELD=VALUE for one Recipe field, its value parsed and checked."""
+    field, sep, value = text.partition("=")
+    if not sep or field not in RECIPE_FIELDS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not FIELD=VALUE with FIELD one of {', '.join(RECIPE_FIELDS)}")
+    try:
+        return field, RECIPE_FIELDS[field](value)
+    except (ValueError, argparse.ArgumentTypeError) as e:
+        raise argparse.ArgumentTypeError(f"{field}: {e}") from None
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         """One line, not argparse's usage block: what is wrong, and where to look."""
@@ -280,6 +341,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=_positive_int, help="epochs (default: the recipe's)")
     p.add_argument("--batch-size", type=_positive_int, help="batch size (default: the recipe's)")
     p.add_argument("--lr", type=_learning_rate, help="learning rate (default: the recipe's)")
+    p.add_argument(
+        "--set", type=_recipe_setting, action="append", default=[], metavar="FIELD=VALUE",
+        help="change one field of the recipe, e.g. --set elastic=34 --set dropout=0.25 (repeatable)",
+    )
     p.add_argument("--seed", type=_seed, default=0, help="random seed; a CPU run is reproducible for a given seed")
     p.add_argument("--data-dir", help="MNIST cache folder (default: $MNIST_DIR or data/mnist)")
     p.add_argument("--out", default=str(DEFAULT_WEIGHTS), help="where to write the weights (JSON goes next to them)")
@@ -299,9 +364,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)  # one line per epoch, even into a log file
-    recipe = RECIPES[args.recipe]
-    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
-    recipe = replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+    overrides = dict(args.set) | {
+        k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}.items() if v is not None
+    }
+    recipe = replace(RECIPES[args.recipe], **overrides)
     try:
         device = pick_device(args.device)
     except DeviceError as e:

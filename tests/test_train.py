@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -119,6 +120,13 @@ def test_validation_is_the_last_tenth():
         (["--device", "tpu"], "invalid choice: 'tpu'"),
         (["--limit", "5"], "--limit: must be at least 10"),
         (["--recipe", "magic"], "invalid choice: 'magic'"),
+        (["--set", "elastic"], "is not FIELD=VALUE"),
+        (["--set", "colour=red"], "is not FIELD=VALUE"),
+        (["--set", "dropout=1"], "dropout: must be in [0, 1)"),
+        (["--set", "elastic=-2"], "elastic: must be a finite number >= 0"),
+        (["--set", "augment=maybe"], "augment: must be true or false"),
+        (["--set", "schedule=cosine"], "schedule: must be one of constant, onecycle"),
+        (["--set", "epochs=0"], "epochs: must be at least 1"),
     ],
 )
 def test_bad_flags_fail_fast_with_one_clear_line(flags, message, capsys):
@@ -127,6 +135,18 @@ def test_bad_flags_fail_fast_with_one_clear_line(flags, message, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert message in err
+
+
+def test_set_changes_the_recipe_and_the_metadata_says_so(mnist_dir, tmp_path):
+    assert set(train.RECIPE_FIELDS) == {f.name for f in dataclasses.fields(train.Recipe)}  # every field settable
+    out = tmp_path / "set.pt"
+    flags = ["--recipe", "best", "--set", "elastic=20", "--set", "dropout=0.25", "--set", "augment=yes"]
+    code = train.main([*flags, "--epochs", "1", "--limit", "600", "--out", str(out), "--data-dir", str(mnist_dir),
+                       "--no-progress"])
+    assert code == 0
+    hp = json.loads(out.with_suffix(".json").read_text())["hyperparameters"]
+    assert hp == dataclasses.asdict(dataclasses.replace(train.RECIPES["best"], epochs=1, elastic=20.0, dropout=0.25))
+    assert load(out).dropout.p == 0.25
 
 
 def test_absent_device_is_refused_before_any_work(tmp_path):
