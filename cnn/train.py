@@ -62,8 +62,8 @@ RECIPES = {
     # (the README has them all, each one command).
     "best": Recipe(epochs=60, lr=3e-3, weight_decay=0.05, schedule="onecycle", augment=True, ema=0.999),
     # A short run: OneCycle at a high peak rate, label smoothing, lighter dropout while training, and bfloat16 on
-    # CPUs that compute it natively (about 1.4x faster epochs here). Chosen on the validation split: the fewest
-    # epochs that reach 99.2% there, then the highest validation accuracy (the README lists the variants).
+    # CPUs that compute it natively (faster steps here: bench/train_speed.py). Chosen on the validation split: the
+    # fewest epochs that reach 99.2% there, then the highest validation accuracy (the README lists the variants).
     "fast": Recipe(epochs=3, lr=1e-2, schedule="onecycle", label_smoothing=0.1, dropout=0.25, cpu_bf16=True),
 }
 DEFAULT_RECIPE = "best"
@@ -353,6 +353,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--limit", type=_positive_int, help="train on the first N training samples only (quick runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
+    settings = dict(args.set)
+    if settings.get("elastic") and not settings.get("augment", RECIPES[args.recipe].augment):
+        p.error(f"--set elastic: the {args.recipe} recipe does not augment; add --set augment=true")
     if args.limit is not None and args.limit < 10:
         p.error(f"argument --limit: must be at least 10 (one in ten is held out for validation), got {args.limit}")
     return args

@@ -127,6 +127,7 @@ def test_validation_is_the_last_tenth():
         (["--set", "augment=maybe"], "augment: must be true or false"),
         (["--set", "schedule=cosine"], "schedule: must be one of constant, onecycle"),
         (["--set", "epochs=0"], "epochs: must be at least 1"),
+        (["--recipe", "keras", "--set", "elastic=34"], "add --set augment=true"),
     ],
 )
 def test_bad_flags_fail_fast_with_one_clear_line(flags, message, capsys):
