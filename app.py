@@ -11,24 +11,24 @@ import streamlit as st
 import torch
 from streamlit_drawable_canvas import st_canvas
 
+from cnn.canvas import MAX_STROKES, CanvasError, read_drawing, strokes_in_state
+from cnn.checkpoint import MetadataError, load_metadata
+from cnn.explain import UNSURE_BELOW
 from cnn.features import forward_with_maps, kernels, tile
 from cnn.model import FEATURE_LAYERS, ConvNet, WeightsError, load
-from cnn.paths import DEFAULT_WEIGHTS
-from cnn.preprocess import canvas_to_mnist
-from ui.analysis import steps_ui, sure_ui, why_ui
+from cnn.paths import DEFAULT_WEIGHTS, metadata_path
+from cnn.preprocess import BOX, SIZE, preprocess_steps, too_small
+from ui.analysis import steps_ui, sure_ui, unsure_figures, why_ui
+from ui.canvas_tools import clear_button
 from ui.explorer1d import explorer_ui
 from ui.explorer2d import explorer2d_ui
-from ui.fast_send import fast_send
 from ui.figures import PLOT_CONFIG, image_figure, kernel_figure, mosaic_figure, percent, probability_figure
+from ui.markdown import literal
 from ui.model_panel import model_ui
 from ui.training import training_ui
 
 CANVAS_SIZE = 280
 DEFAULT_PEN = 20  # on a 280-pixel canvas this becomes MNIST's 2-3 pixel strokes once the digit is fitted to 20x20
-# Below this top probability the page calls the network unsure: no digit then holds a clear majority of its belief.
-# With the shipped weights, 24 of MNIST's 10,000 test digits fall below it and 46% of those are misread, against
-# 0.40% of the rest.
-UNSURE_BELOW = 0.6
 # How each layer's maps are tiled: columns of the grid, and what the layer is.
 LAYER_INFO = {
     "conv1": (8, "Conv2D 3×3 + ReLU on the 28×28 input"),
@@ -53,7 +53,7 @@ def guarded(what: str):
         yield
     except Exception as e:  # noqa: BLE001: the page must survive any one part failing
         log.error("%s failed:\n%s", what, traceback.format_exc())
-        st.error(f"{what} could not be shown ({type(e).__name__}: {e}). The rest of the page still works.")
+        st.error(f"{what} could not be shown ({type(e).__name__}: {literal(e)}). The rest of the page still works.")
 
 
 @st.cache_resource(show_spinner="Loading the network…", max_entries=2)
@@ -63,23 +63,39 @@ def _load_model(path: str, mtime: float) -> ConvNet:
     return load(path)
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def _load_metadata(path: str, mtime: float) -> dict:
+    try:
+        return load_metadata(path)
+    except MetadataError:
+        return {}
+
+
+def _mtime(path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def model_or_error() -> tuple[ConvNet | None, str | None]:
     try:
-        mtime = DEFAULT_WEIGHTS.stat().st_mtime
-    except OSError:
-        mtime = 0.0
-    try:
-        return _load_model(str(DEFAULT_WEIGHTS), mtime), None
+        return _load_model(str(DEFAULT_WEIGHTS), _mtime(DEFAULT_WEIGHTS)), None
     except WeightsError as e:
         return None, str(e)
+
+
+def metadata() -> dict:
+    """The shipped weights' metadata (what training and the benchmarks measured), or {} if it cannot be read."""
+    return _load_metadata(str(DEFAULT_WEIGHTS), _mtime(metadata_path(DEFAULT_WEIGHTS)))
 
 
 # --- the drawing and everything that depends on it -------------------------------------------------------------------
 
 
-def canvas_ui() -> np.ndarray | None:
-    """The canvas with its pen and clear controls; returns the RGBA drawing, or None before the first stroke."""
-    st.session_state.setdefault("canvas_generation", 0)
+def canvas_ui():
+    """The canvas with its pen and Clear controls; returns what the canvas sent, to be read by cnn.canvas."""
+    full = strokes_in_state(st.session_state.get("canvas")) >= MAX_STROKES
     result = st_canvas(
         stroke_width=st.session_state.get("pen", DEFAULT_PEN),
         stroke_color="#FFFFFF",
@@ -88,21 +104,26 @@ def canvas_ui() -> np.ndarray | None:
         width=CANVAS_SIZE,
         drawing_mode="freedraw",
         return_image_data=True,
-        key=f"canvas-{st.session_state['canvas_generation']}",
+        key="canvas",
+        disabled=full,  # each stroke makes the canvas's message larger: a full canvas takes no more until cleared
     )
-    fast_send()
     pen, clear = st.columns([3, 1], vertical_alignment="bottom")
     pen.slider("Pen width", 6, 40, DEFAULT_PEN, key="pen", help="About 20 gives strokes like MNIST's once scaled down.")
-    if clear.button("Clear", width="stretch"):
-        st.session_state["canvas_generation"] += 1
-        st.rerun(scope="fragment")
-    st.caption("Undo, redo and reset: hover over the canvas.")
-    return getattr(result, "image_data", None)
+    with clear:
+        clear_button()
+    if full:
+        st.info(f"The canvas holds {MAX_STROKES} strokes, the most it takes: press Clear to draw again.")
+    else:
+        st.caption("Undo, redo and reset: hover over the canvas.")
+    return result
 
 
-def prediction_ui(probs: np.ndarray | None, model_error: str | None) -> None:
+def prediction_ui(probs: np.ndarray | None, model_error: str | None, problem: str | None = None) -> None:
     if model_error:
-        st.error(f"No prediction: {model_error}")
+        st.error(f"No prediction: {literal(model_error)}")
+        return
+    if problem:
+        st.warning(problem)
         return
     if probs is None:
         st.info("Draw a digit from 0 to 9 on the black square, as large as you like. The prediction appears when you lift the pen.")
@@ -115,16 +136,20 @@ def prediction_ui(probs: np.ndarray | None, model_error: str | None) -> None:
         runner_up = int(np.argsort(probs)[-2])
         st.warning(
             f"The network is unsure: no digit reaches {UNSURE_BELOW:.0%}, so its belief is split (best guesses: "
-            f"{top}, then {runner_up}). On MNIST's own test digits that happens rarely, and when it does the network "
-            "is wrong far more often than when it is sure. Try writing the digit larger or more plainly."
+            f"{top}, then {runner_up}).{unsure_figures(metadata())} Try writing the digit larger or more plainly."
         )
     st.plotly_chart(probability_figure(probs), config=PLOT_CONFIG, key="probs")
 
 
 def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
+    out1, in1, k1, _ = model.conv1.weight.shape
+    out2, in2, k2, _ = model.conv2.weight.shape
     st.markdown(
-        "Each small square is one channel: one learned 3×3 filter slid over the layer's input, bright where it "
-        "responds. All channels of a layer share one colour scale, so brightness compares across them."
+        f"Each small square is one channel, bright where it responds; all channels of a layer share one colour "
+        f"scale, so brightness compares across them. A **conv** channel is one learned filter slid over the whole of "
+        f"the layer's input, plus a bias, then ReLU: conv1's {out1} filters are {k1}×{k1} over the {in1} input image, "
+        f"conv2's {out2} filters are {in2}×{k2}×{k2}, reading all {in2} pool1 maps at once. A **pool** channel is its "
+        f"conv channel shrunk, keeping the largest value of each 2×2 block."
     )
     pick_layer, pick_channel = st.columns([2, 3])
     layer = pick_layer.segmented_control("Look closer at", FEATURE_LAYERS, default="conv1", key="fm_layer") or "conv1"
@@ -177,40 +202,63 @@ def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
             )
 
 
+def read_canvas(result) -> tuple[np.ndarray | None, np.ndarray | None, str | None, str | None]:
+    """The RGBA drawing, the image the network sees, why it cannot be read, and why it is not read as a digit."""
+    try:
+        rgba, _ = read_drawing(result, CANVAS_SIZE, CANVAS_SIZE)
+    except CanvasError as e:
+        return None, None, str(e), None
+    if rgba is None:
+        return None, None, None, None
+    try:
+        steps = preprocess_steps(rgba)
+    except ValueError as e:
+        return None, None, str(e), None
+    if steps is None:
+        return rgba, None, None, None
+    pen = st.session_state.get("pen", DEFAULT_PEN)
+    if too_small(steps.box, CANVAS_SIZE, pen):
+        top, bottom, left, right = steps.box
+        return rgba, steps.final, None, (
+            f"That is too small to be a digit ({max(bottom - top, right - left)} pixels across): fitted into "
+            f"{BOX}×{BOX}, a dot becomes a blob the network would read as something. Draw the digit larger."
+        )
+    return rgba, steps.final, None, None
+
+
 @st.fragment
 def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
     """Everything a stroke changes: reruns alone when the drawing changes."""
     draw, seen, predicted = st.columns([1.05, 0.95, 1.3], gap="medium")
     with draw:
         st.markdown("#### 1 · Draw")
-        rgba = canvas_ui()
-    image, problem = None, None
-    if rgba is not None:
-        try:
-            image = canvas_to_mnist(rgba)
-        except ValueError as e:
-            problem = str(e)
+        result = canvas_ui()
+    rgba, image, problem, not_read = None, None, None, None
+    with guarded("Reading the drawing"):
+        rgba, image, problem, not_read = read_canvas(result)
     probs, maps = (None, None)
-    if image is not None and model is not None:
+    if image is not None and model is not None and not_read is None:
         with guarded("The prediction"):
             probs, maps = forward_with_maps(model, image)
     with predicted:  # written first, though shown third: the answer reaches the screen before the figures
         st.markdown("#### 3 · What it reads")
-        prediction_ui(probs, model_error)
+        prediction_ui(probs, model_error, not_read)
     with seen:
         st.markdown("#### 2 · What the network sees")
         if problem:
-            st.error(f"This drawing could not be read: {problem}")
+            st.error(f"This drawing could not be read: {literal(problem)}.")
         elif image is None:
-            st.caption("Your drawing, cropped, fitted into 20×20 and centred by its centre of mass in 28×28, as MNIST's digits were.")
+            st.caption(f"Your drawing, cropped, fitted into {BOX}×{BOX} and centred by its centre of mass in {SIZE}×{SIZE}, as MNIST's digits were.")
         else:
             st.plotly_chart(image_figure(image, height=250), config=PLOT_CONFIG, key="seen")
-            st.caption("28×28 pixels in [0, 1]: cropped to the ink, fitted into 20×20, centred by centre of mass.")
+            st.caption(f"{SIZE}×{SIZE} pixels in [0, 1]: cropped to the ink, fitted into {BOX}×{BOX}, centred by centre of mass.")
+    if not_read:
+        image = None  # the explanations would explain a reading the page does not make
     tabs = st.tabs(ANALYSIS_TABS, key="analysis", on_change="rerun")
     parts = {
         "Feature maps": lambda: feature_maps_ui(model, maps),
-        "Step by step": lambda: steps_ui(model, rgba),
-        "How sure is it?": lambda: sure_ui(model, image),
+        "Step by step": lambda: steps_ui(model, rgba, metadata()),
+        "How sure is it?": lambda: sure_ui(model, image, metadata()),
         "Why this digit?": lambda: why_ui(model, image, probs),
         "2D convolution": lambda: explorer2d_ui(model, image, maps),
     }
@@ -223,7 +271,8 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
             elif model is None:
                 st.info("This part needs the trained network, which could not be loaded (see above).")
             elif image is None:
-                st.info("Draw a digit on the canvas to see this for your own handwriting.")
+                st.info("Draw a digit on the canvas to see this for your own handwriting." if not_read is None else
+                        "This part explains the network's reading of a digit: draw one larger on the canvas.")
             else:
                 parts[name]()
 

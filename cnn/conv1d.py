@@ -11,18 +11,45 @@ MODES = ("full", "same", "valid")
 MAX_INPUT = 64  # values in the input sequence
 MAX_KERNEL = 16  # values in the kernel
 MAX_ABS = 1e6  # larger magnitudes are refused: sums of their products lose all precision in a table
+MAX_NUMBER_CHARS = 32  # characters in one typed number
+# A typed number: ASCII digits with an optional sign, point and exponent. Python's float() also takes "1_000", "nan",
+# "inf" and digits of other scripts ("١٢", "１２"); the explorers take only what they show back, refusing the rest.
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-class SequenceError(ValueError):
-    """Text that is not a usable sequence of numbers; the message says what to type instead."""
+class TypedTextError(ValueError):
+    """Typed text that cannot be used; the message says what to type instead, quoting the offending part in “…”.
+
+    `typed` is that part as typed (None when the message quotes nothing), so a page can show it exactly as typed.
+    """
+
+    def __init__(self, message: str, typed: str | None = None):
+        super().__init__(message)
+        self.typed = typed
+
+
+class SequenceError(TypedTextError):
+    """Text that is not a usable sequence of numbers."""
+
+
+def max_text_length(numbers: int) -> int:
+    """The longest text that can hold `numbers` typed numbers with room for separators; longer text is refused unread."""
+    return numbers * (MAX_NUMBER_CHARS + 8) + 16
 
 
 def parse_sequence(text: str, what: str = "input", max_len: int = MAX_INPUT) -> np.ndarray:
-    """Numbers separated by spaces, commas or semicolons (brackets allowed) -> float64 array."""
+    """Numbers separated by spaces, commas or semicolons (brackets allowed) -> float64 array.
+
+    Each number is written with ASCII digits, an optional sign, point and exponent (NUMBER), in at most
+    MAX_NUMBER_CHARS characters.
+    """
     if not isinstance(text, str):
         raise SequenceError(f"the {what} must be text, such as 1 2 3")
-    if len(text) > 20 * max_len + 100:
-        raise SequenceError(f"the {what} is {len(text):,} characters long: type at most {max_len} numbers")
+    if len(text) > max_text_length(max_len):
+        raise SequenceError(
+            f"the {what} is {len(text):,} characters long: type at most {max_len} numbers of up to "
+            f"{MAX_NUMBER_CHARS} characters each"
+        )
     tokens = [t for t in re.split(r"[\s,;]+", text.strip().strip("[]()").strip()) if t]
     if not tokens:
         raise SequenceError(f"the {what} is empty: type numbers separated by spaces, such as 1 2 3")
@@ -30,14 +57,19 @@ def parse_sequence(text: str, what: str = "input", max_len: int = MAX_INPUT) -> 
         raise SequenceError(f"the {what} has {len(tokens)} values: at most {max_len} are allowed")
     values = []
     for t in tokens:
-        try:
-            v = float(t)
-        except ValueError:
-            raise SequenceError(f"{t[:20]!r} in the {what} is not a number: use digits, such as 1 2.5 -3") from None
+        if len(t) > MAX_NUMBER_CHARS:
+            raise SequenceError(f"“{t[:20]}…” in the {what} is longer than {MAX_NUMBER_CHARS} characters", t[:20])
+        if not NUMBER.fullmatch(t):
+            raise SequenceError(
+                f"“{t[:20]}” in the {what} is not a number: use the digits 0 to 9 with an optional sign, point and "
+                "exponent, such as 1 2.5 -3 1e-3",
+                t[:20],
+            )
+        v = float(t)
         if not np.isfinite(v):
-            raise SequenceError(f"{t[:20]!r} in the {what} is not a finite number")
+            raise SequenceError(f"“{t[:20]}” in the {what} is not a finite number", t[:20])
         if abs(v) > MAX_ABS:
-            raise SequenceError(f"{t[:20]!r} in the {what} is too large: keep values within ±{MAX_ABS:g}")
+            raise SequenceError(f"“{t[:20]}” in the {what} is too large: keep values within ±{MAX_ABS:g}", t[:20])
         values.append(v)
     return np.array(values, dtype=np.float64)
 
@@ -123,3 +155,9 @@ def correlate(x, h, mode: str = "full") -> Sliding:
     left, right = {"full": (m - 1, m - 1), "same": ((m - 1) // 2, m - 1 - (m - 1) // 2), "valid": (0, 0)}[mode]
     padded = np.concatenate([np.zeros(left), x, np.zeros(right)])
     return Sliding("cross-correlation", mode, x, h, h.copy(), False, left, right, padded, _slide(padded, h))
+
+
+def agree_either_way(x, h, mode: str) -> bool:
+    """Whether np.convolve(x, h, mode) and a CNN layer's cross-correlation give the same numbers."""
+    a, b = np.convolve(np.asarray(x, np.float64), np.asarray(h, np.float64), mode), correlate(x, h, mode).output
+    return a.shape == b.shape and bool(np.allclose(a, b))

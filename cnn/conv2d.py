@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn.conv1d import SequenceError, parse_sequence
+from cnn.conv1d import MAX_NUMBER_CHARS, SequenceError, TypedTextError, max_text_length, parse_sequence
 
 MAX_KERNEL = 7  # the largest kernel side the explorer takes
 MAX_PAD = 10
@@ -38,21 +38,24 @@ EXAMPLE_GRID = np.array(
 )
 
 
-class KernelError(ValueError):
-    """Text that is not a usable kernel; the message says what to type instead."""
+class KernelError(TypedTextError):
+    """Text that is not a usable kernel."""
 
 
 def parse_kernel(text: str) -> np.ndarray:
     """Rows separated by new lines or semicolons, numbers by spaces or commas -> a (k, k) or (kh, kw) array."""
     if not isinstance(text, str) or not text.strip():
         raise KernelError("the kernel is empty: type rows of numbers, one row per line, such as 1 0 -1")
-    if len(text) > 2000:
-        raise KernelError(f"the kernel is {len(text):,} characters long: at most {MAX_KERNEL}×{MAX_KERNEL} numbers")
+    if len(text) > max_text_length(MAX_KERNEL * MAX_KERNEL):
+        raise KernelError(
+            f"the kernel is {len(text):,} characters long: at most {MAX_KERNEL}×{MAX_KERNEL} numbers of up to "
+            f"{MAX_NUMBER_CHARS} characters each"
+        )
     rows = [r for r in re.split(r"[;\n]+|\]\s*,?\s*\[", text.strip().strip("[]")) if r.strip(" []\t,")]
     try:
         values = [list(parse_sequence(r, "kernel", MAX_KERNEL)) for r in rows[: MAX_KERNEL + 1]]
     except SequenceError as e:
-        raise KernelError(str(e).replace("the kernel has", "a row of the kernel has")) from None
+        raise KernelError(str(e).replace("the kernel has", "a row of the kernel has"), e.typed) from None
     if len(rows) > MAX_KERNEL:
         raise KernelError(f"the kernel has {len(rows)} rows: at most {MAX_KERNEL}×{MAX_KERNEL} is allowed")
     if len({len(r) for r in values}) != 1:

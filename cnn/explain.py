@@ -15,6 +15,10 @@ import torch.nn.functional as F
 from cnn.model import ConvNet, as_batch
 
 MC_SAMPLES = 30  # forward passes with dropout on
+# Below this top probability the page calls the network unsure: no digit then holds a clear majority of its belief.
+# How often that happens on MNIST's test digits, and how often the network is wrong then, is measured by
+# cnn.evaluate.warnings_report and stored in the weights' metadata; the page quotes it from there.
+UNSURE_BELOW = 0.6
 # A drawing is flagged "not like a digit" when this score (one of uncertainty_scores'; higher means less like a
 # digit) is above the threshold. Chosen on data by bench/not_a_digit.py for the shipped weights: of the three scores,
 # mutual information separated MNIST's validation digits from random scribbles best (AUROC 0.961), and 1% of those

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import re
 import sys
-import types
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from cnn import paths
@@ -17,25 +19,51 @@ from cnn.strokes import draw_digit
 APP = str(paths.ROOT / "app.py")
 
 
-def run_app(drawing: np.ndarray | None = None, at: AppTest | None = None, **state) -> AppTest:
-    """Run the page, the canvas sending `drawing` (None: the canvas as before any stroke)."""
+def png_data_url(rgba: np.ndarray) -> str:
+    """A drawing as the canvas sends it: a PNG data URL."""
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(rgba, np.uint8)).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _canvas_module():
+    if "streamlit_drawable_canvas" not in sys.modules:
+        # the component can only be imported inside a run: a throwaway run imports it, leaving the caller's untouched
+        AppTest.from_file(APP, default_timeout=60).run()
+    return sys.modules["streamlit_drawable_canvas"]
+
+
+def run_app(
+    drawing: np.ndarray | str | None = None, at: AppTest | None = None, strokes: int = 1, **state
+) -> AppTest:
+    """Run the page, the canvas sending `drawing`: an RGBA array, or the data URL itself (a crafted value); None: the
+    canvas as before any stroke. `strokes` is how many objects its Fabric.js JSON holds."""
     at = at or AppTest.from_file(APP, default_timeout=60)
     for k, v in state.items():
         at.session_state[k] = v
-    if drawing is not None:
-        if "streamlit_drawable_canvas" not in sys.modules:
-            # the component can only be imported inside a run: a throwaway run imports it, leaving `at` untouched
-            AppTest.from_file(APP, default_timeout=60).run()
-        canvas = sys.modules["streamlit_drawable_canvas"]
-        original = canvas.st_canvas
-        canvas.st_canvas = lambda *a, **k: types.SimpleNamespace(image_data=drawing, json_data={"objects": [{}]})
-        try:
-            at.run()
-        finally:
-            canvas.st_canvas = original
-    else:
+    if drawing is None:
+        return at.run()
+    canvas = _canvas_module()
+    url = drawing if isinstance(drawing, str) else png_data_url(drawing)
+    raw = {"objects": [{"type": "path"}] * strokes}
+    at.session_state["canvas"] = {"drawing": {"raw": raw, "data": url}}  # the browser's value, as a run sees it first
+    value = canvas.CanvasResult(raw, url, return_image_data=True)
+    original = canvas.st_canvas
+    canvas.st_canvas = lambda *a, **k: value
+    try:
         at.run()
+    finally:
+        canvas.st_canvas = original
     return at
+
+
+def shown(markdown: str) -> str:
+    """Markdown source as the page shows it, for text escaped by ui.markdown.literal."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+def errors(at: AppTest) -> list[str]:
+    return [shown(e.value) for e in at.error]
 
 
 def metric(at: AppTest, label: str) -> str | None:
@@ -81,21 +109,32 @@ def test_blank_drawing_after_clear_is_not_a_prediction():
 
 
 def test_unreadable_drawing_gets_a_message_not_a_traceback():
-    at = run_app(np.zeros((280, 280, 2), np.uint8))
-    assert not at.exception
-    assert any("could not be read" in e.value for e in at.error)
+    at = run_app(np.zeros((280, 280, 2), np.uint8))  # a PNG of grey and alpha: read as RGBA, all black
+    assert not at.exception and not at.error
+    assert metric(at, "Prediction") is None
 
 
 def test_explorer_modes_and_presets():
+    """The lesson's np.convolve(h, x) with h = 1 2 5 4 slid over and x = 6 2 the kernel: its printed numbers, and a
+    CNN layer's cross-correlation of the same input and kernel, against numpy and torch."""
+    import torch
+    import torch.nn.functional as F
+
     at = run_app()
-    at.session_state["c1d_preset"] = "Lesson: x = 6 2, h = 1 2 5 4"
-    at.session_state["c1d_x"], at.session_state["c1d_h"] = "6 2", "1 2 5 4"
+    at.selectbox[0].select("Lesson: input 1 2 5 4, kernel 6 2").run()
+    assert (at.session_state["c1d_x"], at.session_state["c1d_h"]) == ("1 2 5 4", "6 2")
     at.session_state["c1d_mode"] = "full"
     at.run()
-    assert "np.convolve(x, h, 'full') = [6  14  34  34  8]" in codes(at)
+    assert "np.convolve(x, h, 'full') = [6  14  34  34  8]" in codes(at)  # the lesson's printed output
     at.session_state["c1d_mode"] = "valid"
     at.run()
     assert "np.convolve(x, h, 'valid') = [14  34  34]" in codes(at)
+    at.session_state["c1d_op"] = "Cross-correlation (CNN layer, F.conv1d)"
+    at.run()
+    layer = F.conv1d(torch.tensor([[[1.0, 2, 5, 4]]]), torch.tensor([[[6.0, 2]]]))[0, 0].tolist()
+    assert layer == [10, 22, 38]
+    assert "F.conv1d(x, h, padding for 'valid') = [10  22  38]" in codes(at)
+    assert not any("no position" in w.value for w in at.warning)
     assert not at.exception
 
 
@@ -151,7 +190,7 @@ def test_missing_or_broken_weights_keep_the_rest_working(tmp_path, monkeypatch, 
     at = run_app(draw_digit(4))
     assert not at.exception
     assert metric(at, "Prediction") is None
-    assert any("python cnn/train.py" in e.value for e in at.error)
+    assert any("python cnn/train.py" in e for e in errors(at))
     assert "np.convolve(x, h, 'same')" in codes(at)  # the explorer does not need weights
     at = run_app(draw_digit(4), analysis="2D convolution")
     assert not at.exception and any("Output size" in m.value for m in at.markdown)
@@ -225,7 +264,7 @@ def test_2d_explorer_matches_the_networks_conv1():
 def test_2d_explorer_bad_kernel_is_a_message():
     at = run_app(None, analysis="2D convolution", c2d_kind="Type my own", c2d_typed="1 2\n3")
     assert not at.exception
-    assert any("same number of values" in e.value for e in at.error)
+    assert any("same number of values" in e for e in errors(at))
 
 
 def test_training_record():

@@ -6,10 +6,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn.preprocess import BOX, SIZE, canvas_to_mnist, centre_of_mass, ink, preprocess_steps, resize
+from cnn.data import to_float
+from cnn.preprocess import BOX, CENTRE, SIZE, canvas_to_mnist, centre_of_mass, ink, preprocess_steps, resize, too_small
 from cnn.strokes import draw_digit, render
 
 MID = (SIZE - 1) / 2
+
+
+def near_centre(cy: float, cx: float) -> bool:
+    """Within a pixel of where the centring puts the centre of mass (it moves the image by whole pixels)."""
+    return abs(cy - CENTRE[0]) <= 1 and abs(cx - CENTRE[1]) <= 1
 
 
 def ink_box(img: np.ndarray) -> tuple[int, int]:
@@ -23,7 +29,7 @@ def assert_mnist_like(img: np.ndarray) -> None:
     h, w = ink_box(img)
     assert max(h, w) <= BOX
     cy, cx = centre_of_mass(img)
-    assert abs(cy - MID) <= 1 and abs(cx - MID) <= 1, (cy, cx)
+    assert near_centre(cy, cx), (cy, cx)
 
 
 def blank(h=280, w=280, alpha=255):
@@ -136,4 +142,44 @@ def test_steps_can_switch_fitting_and_centring_off():
     assert abs(cx - MID) > 3
     centred_only = preprocess_steps(canvas, fit=False, centre=True)
     cy, cx = centre_of_mass(centred_only.final)
-    assert abs(cy - MID) <= 1 and abs(cx - MID) <= 1
+    assert near_centre(cy, cx)
+
+
+def test_the_centre_is_where_mnists_digits_have_theirs(mnist_dir):
+    from cnn.data import load_split
+
+    images, _ = load_split("train", mnist_dir, fetch=False)
+    com = np.array([centre_of_mass(img) for img in to_float(images[::10])])  # (6000, 2)
+    np.testing.assert_allclose(com.mean(0), CENTRE, atol=0.05)
+    assert abs(com.mean(0)[0] - MID) > 0.4  # half a pixel below and right of the frame's middle, not at it
+
+
+def test_centring_moves_the_centre_of_mass_to_the_target():
+    canvas = draw_digit(7, offset=(30, 20))
+    for target in [(MID, MID), CENTRE, (12.0, 15.0)]:
+        cy, cx = centre_of_mass(canvas_to_mnist(canvas, target))
+        assert abs(cy - target[0]) <= 0.5 + 1e-6 and abs(cx - target[1]) <= 0.5 + 1e-6, (target, cy, cx)
+
+
+@pytest.mark.parametrize(
+    "strokes, pen, small",
+    [
+        ([[(140, 140)]], 20, True),  # a dot
+        ([[(140, 140)]], 40, True),  # a dot with the widest pen
+        ([[(140, 140), (150, 145)]], 6, True),  # a speck
+        ([[(140, 100), (140, 200)]], 40, False),  # a thick 1, a hundred pixels tall
+        ([[(100, 100), (140, 100), (110, 150)]], 6, False),  # a small 7 with a thin pen
+    ],
+)
+def test_too_small_to_be_a_digit(strokes, pen, small):
+    steps = preprocess_steps(render([np.array(s, float) for s in strokes], 280, 280, pen))
+    assert too_small(steps.box, 280, pen) is small
+
+
+def test_the_smallest_digits_of_the_tests_and_benchmarks_are_not_too_small():
+    from cnn.strokes import jittered_digit
+
+    rng = np.random.default_rng(5)
+    canvases = [draw_digit(4, pen=6, scale=0.3, offset=(100, -30))] + [jittered_digit(d % 10, rng) for d in range(100)]
+    for canvas in canvases:
+        assert not too_small(preprocess_steps(canvas).box, 280, 20)

@@ -147,10 +147,10 @@ def draw_strokes(page, strokes_px, steps: int = 6) -> None:
         page.mouse.up()
 
 
-def draw_digit(page, digit: int, size: int = 280, **placement) -> None:
+def draw_digit(page, digit: int, size: int = 280, steps: int = 6, **placement) -> None:
     from cnn.strokes import DIGIT_STROKES, to_canvas_points
 
-    draw_strokes(page, [to_canvas_points(s, size, **placement) for s in DIGIT_STROKES[digit]])
+    draw_strokes(page, [to_canvas_points(s, size, **placement) for s in DIGIT_STROKES[digit]], steps=steps)
 
 
 def prediction(page) -> str | None:
@@ -172,11 +172,9 @@ def wait_for_prediction(page, expected: str | None = None, timeout: float = 30) 
 
 
 def clear(page) -> None:
-    """Press the page's Clear button; return once the prediction is gone and a fresh canvas is in place."""
-    page.locator("canvas.upper-canvas").first.evaluate("e => e.dataset.replaced = '1'")
+    """Press the page's Clear button; return once the prediction is gone (the canvas empties at once, in place)."""
     page.get_by_role("button", name="Clear").click()
     page.wait_for_function("() => window.__watch.last === null", timeout=30_000)
-    page.locator("canvas.upper-canvas:not([data-replaced])").first.wait_for(timeout=30_000)
 
 
 def error_elements(page) -> list[str]:

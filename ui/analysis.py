@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn.explain import MC_SAMPLES, NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, grad_cam, input_gradient, mc_dropout, occlusion
+from cnn.augment import Affine
+from cnn.explain import (
+    MC_SAMPLES, NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, UNSURE_BELOW, grad_cam, input_gradient, mc_dropout, occlusion,
+)
 from cnn.model import ConvNet, predict_proba
-from cnn.preprocess import BOX, preprocess_steps
+from cnn.preprocess import BOX, CENTRE, SIZE, preprocess_steps
 from ui.figures import PLOT_CONFIG, overlay_figure, percent, probability_figure
+from ui.markdown import literal
 
 
 def enlarge(img: np.ndarray, side: int = 140) -> np.ndarray:
@@ -26,11 +30,30 @@ def shrink_for_display(img: np.ndarray, side: int = 140) -> np.ndarray:
     return img[::step, ::step]
 
 
-def steps_ui(model: ConvNet | None, rgba: np.ndarray) -> None:
+def training_inputs(hyperparameters: dict) -> str:
+    """What the network saw in training, beyond MNIST's preparation: from the recipe its weights were trained with."""
+    if not hyperparameters:
+        return ""
+    if not hyperparameters.get("augment"):
+        return " The network was trained on MNIST's digits exactly as they were prepared."
+    a = Affine()  # the ranges cnn/train.py augments with
+    return (
+        " The network was trained on these digits, each also moved a little every time it saw it: rotated by up to "
+        f"±{a.rotate_deg:g}°, scaled by up to ±{a.scale:.0%}, sheared by up to ±{a.shear:g} and shifted by up to "
+        f"±{a.shift_px:g} pixels at random"
+        + (", and distorted elastically" if hyperparameters.get("elastic") else "")
+        + ". So it has seen digits a little off this preparation, but none prepared very differently."
+    )
+
+
+def steps_ui(model: ConvNet | None, rgba: np.ndarray, meta: dict) -> None:
+    hp = meta.get("hyperparameters")
     st.markdown(
-        "MNIST's digits were scanned, **cropped**, **fitted into a 20×20 box** (aspect kept, anti-aliased) and "
-        "**centred by their centre of mass** in 28×28. The network only ever saw digits prepared this way. Switch the "
-        "steps off to see what it would get from a raw canvas, and how it reads that."
+        f"MNIST's digits were scanned, **cropped**, **fitted into a {BOX}×{BOX} box** (aspect kept, anti-aliased) and "
+        f"**centred by their centre of mass** in {SIZE}×{SIZE}: their centres of mass sit at ({CENTRE[0]:g}, "
+        f"{CENTRE[1]:g}) on average, counting rows and columns from 0, and the page puts yours there too."
+        + training_inputs(hp if isinstance(hp, dict) else {})
+        + " Switch the steps off to see what it would get from a raw canvas, and how it reads that."
     )
     a, b = st.columns(2)
     fit = a.toggle("Crop and fit into 20×20", value=True, key="pp_fit")
@@ -62,21 +85,57 @@ def steps_ui(model: ConvNet | None, rgba: np.ndarray) -> None:
     top_digit = int(probs.argmax())
     left_col, right_col = st.columns([1, 2])
     left_col.metric("Read with these steps", str(top_digit))
-    left_col.caption(f"{percent(probs[top_digit])} sure")
+    left_col.caption(f"with probability {literal(percent(probs[top_digit]))}")
     if not (fit and centre):
         left_col.caption("Switch both steps back on to compare with the page's reading above.")
     right_col.plotly_chart(probability_figure(probs, height=220), config=PLOT_CONFIG, key="pp_probs")
 
 
-def sure_ui(model: ConvNet, image: np.ndarray) -> None:
+def unsure_figures(meta: dict) -> str:
+    """What the weights' metadata measured about unsure readings on MNIST's test digits, as a sentence."""
+    test = meta.get("test") if isinstance(meta.get("test"), dict) else {}
+    u = test.get("unsure")
+    if not isinstance(u, dict) or u.get("below") != UNSURE_BELOW or not u.get("count") or u.get("accuracy") is None:
+        return ""
+    return (
+        f" On MNIST's {test.get('count', 0):,} test digits this happens for {u['count']}, and the network misreads "
+        f"{1 - u['accuracy']:.0%} of those, against {1 - u['rest_accuracy']:.2%} of the rest."
+    )
+
+
+def flag_figures(meta: dict) -> tuple[str, str]:
+    """From the weights' metadata: how reliable a flagged reading is on MNIST's test digits, and how often the flag
+    falls on validation digits and on scribbles. Empty where the metadata did not measure the page's rule."""
+    test = meta.get("test") if isinstance(meta.get("test"), dict) else {}
+    t, reliability = test.get("not_a_digit"), ""
+    if isinstance(t, dict) and t.get("above") == NOT_A_DIGIT_ABOVE and t.get("count") and t.get("accuracy") is not None:
+        reliability = (
+            f" On MNIST's {test.get('count', 0):,} test digits the flag falls on {t['count']}: the plain prediction is "
+            f"right for {t['accuracy']:.0%} of those, against {t['rest_accuracy']:.2%} of the others."
+        )
+    b, rates = meta.get("not_a_digit"), ""
+    if isinstance(b, dict) and b.get("above") == NOT_A_DIGIT_ABOVE and isinstance(b.get("flag_rates"), dict):
+        r = b["flag_rates"]
+        if {"validation", "scribbles"} <= r.keys():
+            rates = (
+                f": {r['validation']:.0%} of MNIST's validation digits score higher, and {r['scribbles']:.0%} of "
+                "random scribbles"
+            )
+    return reliability, rates
+
+
+def sure_ui(model: ConvNet, image: np.ndarray, meta: dict) -> None:
     mc = mc_dropout(model, image)
     top = int(mc.mean.argmax())
     votes = np.bincount(mc.samples.argmax(1), minlength=10)
+    p, features = model.dropout.p, model.fc.in_features
+    spread = np.sqrt(features * p * (1 - p))
     st.markdown(
-        f"During training, dropout silenced a random half of the 1,600 features before the last layer at every step. "
-        f"Here it is switched back on and the drawing is read **{MC_SAMPLES} times**, each time with a different half "
-        "silenced (Monte Carlo dropout). A digit the network knows well survives losing any half; a doubtful one "
-        "changes answers."
+        f"While the network was trained, dropout silenced each of the {features:,} features before the last layer "
+        f"independently, with probability {p:g}, at every step: about {p * features:,.0f} of them (± {spread:.0f}) "
+        f"each time. Here it is switched back on and the drawing is read **{MC_SAMPLES} times**, each with a new "
+        "random mask (Monte Carlo dropout). A digit the network knows well keeps its answer under every mask tried; "
+        "a doubtful one changes answers."
     )
     a, b, c = st.columns(3)
     a.metric("Mean probability of " + str(top), percent(mc.mean[top]), f"± {mc.std[top]:.1%}", delta_color="off")
@@ -85,22 +144,25 @@ def sure_ui(model: ConvNet, image: np.ndarray) -> None:
         "Disagreement between passes", f"{mc.scores['mutual_information']:.3f}",
         help="Mutual information: the entropy of the mean prediction minus the passes' mean entropy, in nats.",
     )
+    reliability, rates = flag_figures(meta)
+    others = ", ".join(f"{d} ({v}×)" for d, v in enumerate(votes) if v and d != top)
     if mc.not_a_digit:
         st.warning(
-            "This does not look much like a digit to the network: which features it loses changes its answer. "
-            "Whatever it says, it is guessing."
+            "This does not look much like a digit to the network: which features it loses changes its answer, so "
+            f"its reading is much less reliable than usual.{reliability}"
         )
+    elif votes[top] == MC_SAMPLES:
+        st.success(f"The passes agree: all {MC_SAMPLES} read a {top}.")
     else:
-        st.success(f"The passes agree: the network reads a {top} whichever features it loses.")
+        st.info(f"{votes[top]} of the {MC_SAMPLES} passes read a {top}; the others read {others}.")
     st.plotly_chart(probability_figure(mc.mean, height=240, errors=mc.std), config=PLOT_CONFIG, key="mc_probs")
-    others = {d: int(v) for d, v in enumerate(votes) if v and d != top}
-    if others:
-        st.caption("Other answers among the passes: " + ", ".join(f"{d} ({v}×)" for d, v in others.items()) + ".")
+    if others and mc.not_a_digit:
+        st.caption(f"Other answers among the passes: {others}.")
     st.caption(
         f"Bars: mean probability over the passes; whiskers: one standard deviation. A drawing is flagged when its "
-        f"{NOT_A_DIGIT_SCORE.replace('_', ' ')} is above {NOT_A_DIGIT_ABOVE:.3f}: only 1% of MNIST's validation digits "
-        f"score higher, about half of random scribbles do (the score and threshold were chosen on such data by "
-        f"bench/not_a_digit.py). Entropy of the mean prediction: {mc.scores['entropy']:.2f} nats."
+        f"{NOT_A_DIGIT_SCORE.replace('_', ' ')} is above {NOT_A_DIGIT_ABOVE:.3f}{rates} (the score and threshold "
+        f"were chosen on such data by bench/not_a_digit.py). Entropy of the mean prediction: "
+        f"{mc.scores['entropy']:.2f} nats."
     )
 
 

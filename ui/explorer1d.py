@@ -7,23 +7,40 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnn.conv1d import MAX_INPUT, MAX_KERNEL, MODES, SequenceError, convolve, correlate, parse_sequence
+from cnn.conv1d import (
+    MAX_INPUT, MAX_KERNEL, MODES, SequenceError, agree_either_way, convolve, correlate, parse_sequence,
+)
+from ui.markdown import error_text, literal
 
 PRESETS = {
     "Lesson: average of neighbours": ("1 2 3 4 5 6 7 8 9", "0.5 0.5 0.5"),
-    "Lesson: x = 6 2, h = 1 2 5 4": ("6 2", "1 2 5 4"),
+    # the lesson's np.convolve(h, x, ...): h = 1 2 5 4 is the sequence slid over, x = 6 2 the kernel
+    "Lesson: input 1 2 5 4, kernel 6 2": ("1 2 5 4", "6 2"),
     "Edge detector": ("0 0 0 1 1 1 1 0 0", "1 -1"),
 }
 CONVOLUTION, CORRELATION = "Convolution (np.convolve)", "Cross-correlation (CNN layer, F.conv1d)"
 
+FULL = (
+    "**full** pads m − 1 zeros at both ends, so the kernel visits every position where it overlaps the input at all: "
+    "n + m − 1 outputs."
+)
 MODE_TEXT = {
-    "full": "**full** pads m − 1 zeros at both ends, so the kernel visits every position where it overlaps the input "
-    "at all: n + m − 1 outputs.",
-    "same": "**same** returns the centre of the `full` result, as long as the longer input. That is m − 1 zeros in "
-    "all, split between the two ends (numpy puts the extra zero of an even-length kernel on the left); it does "
-    "not pad only on the left.",
-    "valid": "**valid** adds no zeros: only positions where the kernel lies wholly inside the input, "
-    "max(n, m) − min(n, m) + 1 outputs.",
+    "convolution": {
+        "full": FULL,
+        "same": "**same** returns the centre of the `full` result, as long as the longer input. That is m − 1 zeros "
+        "in all, split between the two ends, numpy putting the extra zero of an even-length kernel on the left; it "
+        "does not pad only on the left.",
+        "valid": "**valid** adds no zeros: only positions where the shorter sequence lies wholly inside the longer, "
+        "max(n, m) − min(n, m) + 1 outputs.",
+    },
+    "cross-correlation": {
+        "full": FULL,
+        "same": "**same**, as PyTorch's `padding=\"same\"`, keeps the input's length n, whatever the kernel's: m − 1 "
+        "zeros in all, split between the two ends, with the extra zero of an even-length kernel on the **right** "
+        "(numpy's convolution puts it on the left).",
+        "valid": "**valid** adds no zeros: only positions where the kernel lies wholly inside the input, n − m + 1 "
+        "outputs, and none when the kernel is longer than the input.",
+    },
 }
 
 CSS = """
@@ -107,10 +124,10 @@ def explorer_ui() -> None:
         x = parse_sequence(st.session_state["c1d_x"], "input", MAX_INPUT)
         h = parse_sequence(st.session_state["c1d_h"], "kernel", MAX_KERNEL)
     except SequenceError as e:
-        st.error(f"{str(e)[0].upper()}{str(e)[1:]}.")
+        st.error(error_text(e))
         return
     s = convolve(x, h, mode) if operation == CONVOLUTION else correlate(x, h, mode)
-    st.markdown(MODE_TEXT[mode])
+    st.markdown(MODE_TEXT[s.operation][mode])
     if s.operation == "convolution" and s.swapped:
         st.info(
             "The kernel is longer than the input, so numpy slides the input over the kernel instead. "
@@ -124,7 +141,7 @@ def explorer_ui() -> None:
     st.html(sliding_table(s, step))
     values, products = s.window(step)
     terms = " + ".join(f"{fmt(v)}×{fmt(w)}" for v, w in zip(values, s.applied))
-    st.markdown(f"Step {step}: {terms} = **{fmt(products.sum())}**")
+    st.markdown(f"Step {step}: {literal(terms)} = **{literal(fmt(products.sum()))}**")
     n, m = len(s.signal), len(s.kernel)
     st.markdown(
         f"Zeros added: {s.pad_left} on the left, {s.pad_right} on the right. "
@@ -143,8 +160,14 @@ def explorer_ui() -> None:
                 "A CNN layer does not reverse its kernel: this equals np.convolve(x, h[::-1], "
                 f"{mode!r}) = [{'  '.join(fmt(v) for v in flipped.output)}]."
             )
+    verdict = (
+        "give the same numbers" if agree_either_way(x, h, mode)
+        else "give different numbers (switch the operation to compare)"
+    )
     st.caption(
         f"n = {n} values slid over, m = {m} kernel weights. np.convolve reverses the kernel before sliding it "
         "(true convolution); a CNN layer such as torch.nn.functional.conv1d slides it as it is (cross-correlation). "
-        "For a symmetric kernel like 0.5 0.5 0.5 the two agree; switch the operation with 1 2 5 4 to see them differ."
+        f"With these numbers in **{mode}** mode the two {verdict}. A symmetric kernel of odd length, no longer than "
+        "the input, gives the same numbers either way in every mode; an even-length one differs in **same**, where "
+        "the two put the extra zero on opposite ends."
     )

@@ -8,6 +8,7 @@ import streamlit as st
 from cnn.conv2d import CLASSIC_KERNELS, EXAMPLE_GRID, MAX_DILATION, MAX_PAD, MAX_STRIDE, KernelError, conv2d, parse_kernel
 from cnn.model import ConvNet
 from ui.figures import ACCENT, PLOT_CONFIG, WEIGHT_SCALE, grid_figure
+from ui.markdown import error_text, literal
 
 LEARNED, CLASSIC, TYPED = "Learned by conv1", "Classic", "Type my own"
 PADDINGS = ["valid", "same", "full", "number"]
@@ -39,7 +40,7 @@ def explorer2d_ui(model: ConvNet | None, image: np.ndarray | None, maps: dict | 
         try:
             kernel = parse_kernel(text)
         except KernelError as e:
-            st.error(f"{str(e)[0].upper()}{str(e)[1:]}.")
+            st.error(error_text(e))
             return
     d1, d2, d3, d4 = st.columns(4)
     pad_mode = d1.selectbox("Padding", PADDINGS, key="c2d_pad")
@@ -59,7 +60,11 @@ def explorer2d_ui(model: ConvNet | None, image: np.ndarray | None, maps: dict | 
     if oh == 0 or ow == 0:
         st.warning("The dilated kernel is larger than the padded input: there is no position for it. Add padding.")
         return
-    position = st.slider("Step: output position (row by row)", 0, oh * ow - 1, 0, key=f"c2d_step_{oh}x{ow}")
+    if oh * ow > 1:
+        position = st.slider("Step: output position (row by row)", 0, oh * ow - 1, 0, key=f"c2d_step_{oh}x{ow}")
+    else:
+        position = 0
+        st.caption("The kernel fits in one position only, so the output is a single number.")
     i, j = divmod(position, ow)
     rows, cols, values, products = layout.window(i, j)
     span_box = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1, ACCENT)
@@ -89,7 +94,7 @@ def explorer2d_ui(model: ConvNet | None, image: np.ndarray | None, maps: dict | 
         )
     total = float(products.sum())
     terms = " + ".join(f"{v:.2g}×{w:.2g}" for v, w in zip(values.ravel(), kernel.ravel()) if v != 0)
-    st.markdown(f"Output ({i}, {j}) = Σ pixel × weight = {terms or '0'} = **{total:.4g}**")
+    st.markdown(f"Output ({i}, {j}) = Σ pixel × weight = {literal(terms or '0')} = **{literal(f'{total:.4g}')}**")
     if kind == LEARNED and source.startswith("My drawing") and maps is not None:
         if layout.pads == (0, 0, 0, 0) and stride == 1 and dilation == 1:
             net = float(maps["conv1"][channel, i, j])

@@ -1,0 +1,200 @@
+"""The real page in headless Chromium against a hasty hand and a hostile client.
+
+- Clearing the moment the answer appears, 100 times on each analysis tab: never a blank page or a console error.
+- Clearing and drawing at once: the new drawing is read, never lost.
+- A crafted canvas message (a tiny PNG claiming 8192 x 8192 pixels, replayed over the page's own websocket): a short
+  message, and the server's memory stays near a normal drawing's.
+- Markup typed into an input shows as typed in the error that quotes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import random
+import time
+
+import psutil
+import pytest
+from PIL import Image
+
+from tests.conftest import require_browser
+from tools import pagedriver
+
+pytestmark = pytest.mark.e2e
+require_browser()
+
+ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution"]
+CYCLES = 100
+
+# Records every websocket the page opens (to replay a message on it) and every error the page reports.
+RECORD_JS = """
+window.__sockets = [];
+const NativeSocket = window.WebSocket;
+window.WebSocket = class extends NativeSocket {
+  constructor(...args) { super(...args); window.__sockets.push(this); }
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    with pagedriver.streamlit_server() as (url, proc):
+        yield url, proc
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with pagedriver.browser() as b:
+        yield b
+
+
+def open_recorded(browser, url):
+    """A page in a fresh browser context (its own session), with its websockets and errors recorded."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_init_script(RECORD_JS)
+    problems: list[str] = []
+    page, _ = pagedriver.open_page(context, url)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text[:300]}") if m.type == "error" else None)
+    return page, problems
+
+
+def blank(page) -> bool:
+    """Whether the app has gone white: its React tree gone, no text and no canvas left."""
+    return page.evaluate(
+        """() => { const app = document.querySelector('[data-testid="stApp"]');
+                   return !app || app.innerText.trim() === '' || !document.querySelector('[data-testid="stBidiComponentIsolated"]'); }"""
+    )
+
+
+def wait_shown(page, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while pagedriver.prediction(page) is None:
+        assert time.monotonic() < deadline, "no Prediction appeared"
+        assert not blank(page), "the page went blank"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("tab", ANALYSIS)
+def test_clearing_as_the_answer_appears_never_blanks_the_page(server, browser, tab):
+    url, _ = server
+    page, problems = open_recorded(browser, url)
+    page.get_by_role("tab", name=tab).click()
+    rng = random.Random(ANALYSIS.index(tab))
+    clear = page.get_by_role("button", name="Clear")
+    t0 = time.monotonic()
+    for cycle in range(CYCLES):
+        pagedriver.draw_digit(page, [7, 1, 4][cycle % 3], steps=2)
+        wait_shown(page)
+        time.sleep(rng.uniform(0, 0.3))  # a random moment while the rest of the drawing's part is still arriving
+        clear.click()
+        time.sleep(rng.uniform(0, 0.3))
+        assert not blank(page), f"blank page after cycle {cycle}"
+    page.wait_for_function("() => window.__watch.last === null", timeout=30_000)  # the last Clear settles
+    pagedriver.draw_digit(page, 3)
+    assert pagedriver.wait_for_prediction(page, "3")[0] == "3"
+    print(f"\n{tab}: {CYCLES} draw-then-clear cycles in {time.monotonic() - t0:.0f} s, 0 blank pages")
+    assert problems == []
+    page.context.close()
+
+
+def test_drawing_right_after_clear_is_never_lost(server, browser):
+    url, _ = server
+    page, problems = open_recorded(browser, url)
+    rng = random.Random(1)
+    clear = page.get_by_role("button", name="Clear")
+    pagedriver.draw_digit(page, 7)
+    pagedriver.wait_for_prediction(page, "7")
+    for cycle in range(12):
+        before, after = [(7, 1), (1, 4), (4, 7)][cycle % 3]
+        clear.click()
+        time.sleep(rng.uniform(0, 0.15))  # within 0.2 s of Clear: 11 of 12 such drawings used to vanish
+        pagedriver.draw_digit(page, after)
+        shown, _ = pagedriver.wait_for_prediction(page, str(after), timeout=15)
+        assert shown == str(after), f"cycle {cycle}: the {after} drawn after Clear was lost"
+    assert problems == []
+    page.context.close()
+
+
+def bomb_data_url() -> str:
+    """An almost-black 8192 x 8192 RGBA PNG: about 370 kB to send, 256 MB once decoded."""
+    img = Image.new("RGBA", (8192, 8192), (0, 0, 0, 255))
+    img.putpixel((4096, 4096), (255, 255, 255, 255))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def peak_rss_mb(pid: int, seconds: float) -> float:
+    """The server's largest resident memory over the next `seconds`, sampled every 10 ms."""
+    proc, peak = psutil.Process(pid), 0.0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        peak = max(peak, proc.memory_info().rss / 2**20)
+        time.sleep(0.01)
+    return peak
+
+
+def test_a_crafted_canvas_message_costs_the_server_little(server, browser):
+    """Replays the page's own rerun message with the canvas's PNG replaced by a decompression bomb."""
+    import json
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    url, proc = server
+    page, problems = open_recorded(browser, url)
+    page.evaluate("""() => { const s = window.__sockets[window.__sockets.length - 1];
+                              const send = s.send.bind(s);
+                              window.__lastRerun = null;
+                              s.send = (data) => { window.__lastRerun = data; return send(data); }; }""")
+    pagedriver.draw_digit(page, 7)
+    pagedriver.wait_for_prediction(page, "7")
+    captured = bytes(page.evaluate("() => Array.from(new Uint8Array(window.__lastRerun))"))
+    msg = BackMsg()
+    msg.ParseFromString(captured)
+    (canvas,) = [w for w in msg.rerun_script.widget_states.widgets if w.id.endswith("-canvas")]
+    value = json.loads(canvas.json_value)
+
+    def replay(data_url: str) -> float:
+        """Send the captured message with the canvas's PNG replaced; the server's peak memory rise in MB."""
+        value["drawing"]["data"] = data_url
+        canvas.json_value = json.dumps(value)
+        payload = base64.b64encode(msg.SerializeToString()).decode("ascii")
+        before = psutil.Process(proc.pid).memory_info().rss / 2**20
+        page.evaluate("""(b64) => { const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                                    window.__sockets[window.__sockets.length - 1].send(bytes); }""", payload)
+        return peak_rss_mb(proc.pid, 3.0) - before
+
+    normal = replay(value["drawing"]["data"])  # the drawing as the canvas sent it
+    bomb_url = bomb_data_url()
+    assert len(bomb_url) < 600_000
+    bomb = replay(bomb_url)
+    page.get_by_text("larger than the 280×280 canvas").first.wait_for(timeout=30_000)
+    print(f"\nserver memory rise: a normal drawing {normal:+.0f} MB, a crafted 8192×8192 PNG {bomb:+.0f} MB "
+          f"(decoding it would take 256 MB for the pixels alone)")
+    assert bomb < 64, bomb
+    assert pagedriver.prediction(page) is None
+    assert [p for p in problems if "Cannot set" in p or "page error" in p] == []
+    page.context.close()
+
+
+@pytest.mark.parametrize(
+    "typed, forbidden",
+    [("**x**", "strong"), ("1 [a](https://ev.il) 2", "a"), ("$\\huge{BIG}$", ".katex"), (":red[red] 1", None)],
+)
+def test_typed_markup_shows_as_typed(server, browser, typed, forbidden):
+    url, _ = server
+    page, problems = open_recorded(browser, url)
+    page.get_by_role("tab", name="1D convolution padding").click()
+    box = page.get_by_label("Input x (up to 64 numbers)")
+    box.fill(typed)
+    box.press("Enter")
+    alert = page.locator('[data-testid="stAlertContentError"]').filter(has_text="is not a number").first
+    alert.wait_for(timeout=30_000)
+    token = typed.split()[0] if not typed.startswith("1 ") else typed.split()[1]
+    assert alert.locator("code").inner_text() == token  # quoted as code, exactly as typed
+    if forbidden:
+        assert alert.locator(forbidden).count() == 0
+    assert problems == []
+    page.context.close()

@@ -1,0 +1,72 @@
+"""The canvas's Clear button and fast send, both done in the browser with no round trip to the server.
+
+Clear presses the canvas component's own "Reset canvas & history" button: the canvas empties at once, in place, and
+sends the empty drawing. A stroke drawn right after is drawn on the same canvas and sent after it, so nothing drawn
+is lost (a Clear that rebuilt the canvas from the server lost strokes drawn during the round trip).
+
+Fast send: streamlit-drawable-canvas 0.13 waits 200 ms after each mouse-up before sending the drawing (a trailing
+debounce), which was the largest single part of the time from mouse-up to prediction. Its toolbar's upload button
+sends at once and cancels the pending send; this script presses it right after the pen lifts from the canvas. If
+the button is ever missing, nothing happens and the debounced send still arrives.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+HTML = '<button type="button" class="clear" title="Clear the canvas">Clear</button>'
+
+CSS = """
+.clear {
+  width: 100%; min-height: 2.5rem; padding: .25rem .75rem; cursor: pointer;
+  font: inherit; font-family: var(--st-font, "Source Sans", sans-serif); font-size: 1rem; line-height: 1.6;
+  color: var(--st-text-color, #31333f); background: var(--st-background-color, #fff);
+  border: 1px solid var(--st-border-color, rgba(49, 51, 63, .2)); border-radius: var(--st-button-radius, .5rem);
+}
+.clear:hover, .clear:focus-visible {
+  border-color: var(--st-primary-color, #ff4b4b); color: var(--st-primary-color, #ff4b4b); outline: none;
+}
+.clear:active { background: var(--st-primary-color, #ff4b4b); color: #fff; }
+"""
+
+JS = """
+// A button of the drawing canvas's own toolbar, found inside the component's shadow root.
+const canvasButton = (title) => {
+  for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+    const button = host.shadowRoot && host.shadowRoot.querySelector(`.dc-root button[title="${title}"]`);
+    if (button) return button;
+  }
+  return null;
+};
+
+export default function ({ parentElement }) {
+  const clear = parentElement.querySelector('button.clear');
+  clear.onclick = () => { const reset = canvasButton('Reset canvas & history'); if (reset) reset.click(); };
+
+  if (window.__digitFastSend) return;
+  window.__digitFastSend = true;
+  let root = null;  // the canvas the pen went down on
+  const down = (event) => {
+    const path = event.composedPath();
+    const onCanvas = path.some((el) => el.classList && el.classList.contains('upper-canvas'));
+    root = onCanvas ? path.find((el) => el.classList && el.classList.contains('dc-root')) : null;
+  };
+  const up = () => {
+    if (!root) return;
+    const button = root.querySelector('button[title="Update the app with this drawing"]');
+    root = null;
+    // After the canvas's own mouse-up work (it saves the stroke in a microtask), send at once.
+    if (button) setTimeout(() => button.click(), 0);
+  };
+  window.addEventListener('pointerdown', down, true);
+  window.addEventListener('pointerup', up, true);
+  window.addEventListener('pointercancel', up, true);
+}
+"""
+
+_component = st.components.v2.component("digit-page.canvas-tools", html=HTML, css=CSS, js=JS)
+
+
+def clear_button() -> None:
+    """The Clear button; mounting it also installs the fast send (its listeners are installed a single time)."""
+    _component(key="canvas-tools", width="stretch")
