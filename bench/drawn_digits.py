@@ -26,20 +26,37 @@ from cnn.preprocess import canvas_to_mnist
 from cnn.strokes import image_on_canvas, jittered_digit
 
 
-def sklearn_set(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+SKLEARN_SEED, STROKES_SEED = 0, 1
+
+
+def sklearn_canvases(seed: int = SKLEARN_SEED) -> tuple[list[np.ndarray], np.ndarray]:
+    """scikit-learn's digits, each enlarged onto a 280x280 canvas at a random size and place; and their labels."""
     from sklearn.datasets import load_digits
 
     x, y = load_digits(return_X_y=True)
     rng = np.random.default_rng(seed)
-    images = np.stack([canvas_to_mnist(image_on_canvas(row.reshape(8, 8) / 16.0, rng)) for row in x])
-    return images, y
+    return [image_on_canvas(row.reshape(8, 8) / 16.0, rng) for row in x], y
 
 
-def stroke_set(per_digit: int = 100, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def stroke_canvases(per_digit: int = 100, seed: int = STROKES_SEED) -> tuple[list[np.ndarray], np.ndarray]:
+    """The digit templates drawn by varied hands on 280x280 canvases; and their labels."""
     rng = np.random.default_rng(seed)
     labels = np.repeat(np.arange(10), per_digit)
-    images = np.stack([canvas_to_mnist(jittered_digit(int(d), rng)) for d in labels])
-    return images, labels
+    return [jittered_digit(int(d), rng) for d in labels], labels
+
+
+def prepared(canvases: tuple[list[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The canvases as the network sees them, through canvas_to_mnist as the page prepares a drawing."""
+    drawings, labels = canvases
+    return np.stack([canvas_to_mnist(c) for c in drawings]), labels
+
+
+def sklearn_set(seed: int = SKLEARN_SEED) -> tuple[np.ndarray, np.ndarray]:
+    return prepared(sklearn_canvases(seed))
+
+
+def stroke_set(per_digit: int = 100, seed: int = STROKES_SEED) -> tuple[np.ndarray, np.ndarray]:
+    return prepared(stroke_canvases(per_digit, seed))
 
 
 def main() -> None:

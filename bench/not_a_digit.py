@@ -8,7 +8,9 @@ of those validation digits are flagged. The rates are then reported on sets not 
 digits, scribbles drawn with another seed, Fashion-MNIST's test images (when Debian's dataset-fashion-mnist is
 installed), and the drawn-digit benchmark's two sets.
 
-    python bench/not_a_digit.py [--weights weights/mnist_cnn.pt]
+    python bench/not_a_digit.py [--weights weights/mnist_cnn.pt] [--write]
+
+--write stores the page rule's flag rates in the weights' metadata (key "not_a_digit"), where the page quotes them.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from cnn import explain
+from cnn.checkpoint import load_metadata, write_metadata
 from cnn.data import load_split, read_idx, to_float
 from cnn.model import load
-from cnn.paths import DEFAULT_WEIGHTS, FASHION_MNIST_TEST as FASHION
+from cnn.paths import DEFAULT_WEIGHTS, FASHION_MNIST_TEST as FASHION, shown
 from cnn.preprocess import canvas_to_mnist
 from cnn.strokes import random_scribble
 
@@ -56,6 +59,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
     p.add_argument("--scribbles", type=int, default=2000)
+    p.add_argument("--write", action="store_true", help="store the page rule's flag rates in the weights' metadata")
     args = p.parse_args()
     model = load(args.weights)
     train_images, _ = load_split("train")
@@ -72,23 +76,36 @@ def main() -> None:
     from bench.drawn_digits import sklearn_set, stroke_set
 
     test_images, _ = load_split("test", fetch=False)
+    # key in the metadata: (what it is, the images)
     report = {
-        "MNIST test digits (10,000)": to_float(test_images),
-        "drawn: scikit-learn digits (1,797)": sklearn_set()[0],
-        "drawn: synthetic pen strokes (1,000)": stroke_set()[0],
-        f"scribbles, seed 200 ({args.scribbles})": scribbles(args.scribbles, 200),
+        "validation": ("MNIST validation digits (6,000; the choosing set)", val_digits),
+        "test": ("MNIST test digits (10,000)", to_float(test_images)),
+        "scikit-learn": ("drawn: scikit-learn digits (1,797)", sklearn_set()[0]),
+        "pen strokes": ("drawn: synthetic pen strokes (1,000)", stroke_set()[0]),
+        "scribbles": (f"scribbles, seed 200 ({args.scribbles:,})", scribbles(args.scribbles, 200)),
     }
     if FASHION.exists():
-        report["Fashion-MNIST test images (10,000)"] = to_float(read_idx(FASHION))
+        report["fashion"] = ("Fashion-MNIST test images (10,000)", to_float(read_idx(FASHION)))
     else:
         print(f"(Fashion-MNIST not found at {FASHION}: apt-get install dataset-fashion-mnist to include it)")
     page_rule = f"{explain.NOT_A_DIGIT_SCORE} > {explain.NOT_A_DIGIT_ABOVE}"
-    print(f"flag rates on sets not used for choosing (chosen rule; the page's rule in cnn/explain.py: {page_rule}):")
-    for name, images in report.items():
-        s = scores_of(model, images)
+    print(f"flag rates (chosen rule; the page's rule in cnn/explain.py: {page_rule}):")
+    rates = {}
+    for key, (name, images) in report.items():
+        s = choose_digits if key == "validation" else scores_of(model, images)
         chosen = float((s[best] > threshold).mean())
-        page = float((s[explain.NOT_A_DIGIT_SCORE] > explain.NOT_A_DIGIT_ABOVE).mean())
-        print(f"  {name:<40} {chosen:7.2%}   page: {page:7.2%}")
+        rates[key] = page = float((s[explain.NOT_A_DIGIT_SCORE] > explain.NOT_A_DIGIT_ABOVE).mean())
+        print(f"  {name:<50} {chosen:7.2%}   page: {page:7.2%}")
+    if args.write:
+        meta = load_metadata(args.weights)
+        meta["not_a_digit"] = {
+            "score": explain.NOT_A_DIGIT_SCORE,
+            "above": explain.NOT_A_DIGIT_ABOVE,
+            "auroc": round(aucs[explain.NOT_A_DIGIT_SCORE], 4),
+            "flag_rates": {key: round(r, 4) for key, r in rates.items()},
+        }
+        write_metadata(meta, args.weights)
+        print(f"wrote the page rule's flag rates into the metadata of {shown(args.weights)}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import numpy as np
 
 from cnn.checkpoint import MetadataError, load_metadata, write_metadata
 from cnn.data import MnistError, load_split, to_float
-from cnn.model import NUM_CLASSES, WeightsError, load, predict_proba
+from cnn.explain import NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, UNSURE_BELOW, flag_not_a_digit, mc_dropout_batch
+from cnn.model import NUM_CLASSES, ConvNet, WeightsError, load, predict_proba
 from cnn.paths import DEFAULT_WEIGHTS, metadata_path
 
 
@@ -70,6 +71,41 @@ def misclassified(probs: np.ndarray, labels: np.ndarray, images: np.ndarray) -> 
     ]
 
 
+def warnings_report(model: ConvNet, images: np.ndarray, probs: np.ndarray, labels: np.ndarray) -> dict:
+    """How the page's two warnings fare on labelled digits, so that what the page says of them is measured.
+
+    unsure: the top probability is below UNSURE_BELOW. not_a_digit: Monte Carlo dropout's score is above the page's
+    threshold (masks drawn for the whole set with seed 0). For each: how many images it catches, and the accuracy of
+    the plain prediction on those and on the rest.
+    """
+    labels = np.asarray(labels, np.int64)
+    right = probs.argmax(1) == labels
+
+    def split(caught: np.ndarray) -> dict:
+        return {
+            "count": int(caught.sum()),
+            "accuracy": round(float(right[caught].mean()), 6) if caught.any() else None,
+            "rest_accuracy": round(float(right[~caught].mean()), 6) if (~caught).any() else None,
+        }
+
+    flagged = flag_not_a_digit(mc_dropout_batch(model, images))
+    return {
+        "unsure": {"below": UNSURE_BELOW, **split(probs.max(1) < UNSURE_BELOW)},
+        "not_a_digit": {"score": NOT_A_DIGIT_SCORE, "above": NOT_A_DIGIT_ABOVE, **split(flagged)},
+    }
+
+
+def evaluate_model(model: ConvNet, images: np.ndarray, labels: np.ndarray) -> dict:
+    """report() of the model on (N, 28, 28) uint8 images, with warnings_report() added."""
+    x = to_float(images)
+    probs = predict_proba(model, x)
+    return {**report(probs, labels, images), **warnings_report(model, x, probs, labels)}
+
+
+def _share(a: float | None) -> str:
+    return "-" if a is None else f"{a:.2%}"
+
+
 def format_report(r: dict) -> str:
     lines = [f"test accuracy: {r['accuracy']:.4%} ({r['count'] - r['errors']}/{r['count']}), loss {r['loss']:.4f}", ""]
     lines.append("per-class accuracy:")
@@ -77,6 +113,12 @@ def format_report(r: dict) -> str:
     lines += ["", "confusion matrix (rows: true digit, columns: predicted):"]
     lines.append("      " + "".join(f"{d:>6}" for d in range(NUM_CLASSES)))
     lines += [f"  {d:>2}  " + "".join(f"{c:>6}" for c in row) for d, row in enumerate(r["confusion"])]
+    for key, what in (("unsure", "unsure (top probability below {below:.0%})"),
+                      ("not_a_digit", "flagged as not like a digit ({score} above {above})")):
+        if r.get(key):
+            w = r[key]
+            lines += ["", f"{what.format(**w)}: {w['count']} of {r['count']}; accuracy on those "
+                          f"{_share(w['accuracy'])}, on the rest {_share(w['rest_accuracy'])}"]
     return "\n".join(lines)
 
 
@@ -94,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     except (WeightsError, MnistError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    r = report(predict_proba(model, to_float(images)), labels, images)
+    r = evaluate_model(model, images, labels)
     print(format_report(r))
     if args.write:
         try:

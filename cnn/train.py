@@ -27,8 +27,8 @@ from cnn.checkpoint import save_checkpoint
 from cnn.data import MnistError, load_split, resolve_data_dir, to_float
 from cnn.device import CHOICES as DEVICE_CHOICES
 from cnn.device import DeviceError, pick_device
-from cnn.evaluate import report
-from cnn.model import ConvNet, count_parameters, predict_proba, summary, summary_rows
+from cnn.evaluate import evaluate_model
+from cnn.model import ConvNet, count_parameters, summary, summary_rows
 from cnn.paths import DEFAULT_WEIGHTS, metadata_path
 
 VALIDATION_SPLIT = 0.1  # the last 10% of the training set, as Keras' validation_split=0.1 takes it
@@ -134,6 +134,14 @@ def _autocast(device: torch.device, cpu_bf16: bool):
 def memory_format(device: torch.device) -> torch.memory_format:
     """channels_last where it speeds the convolutions up (measured on CPU: about 1.3x), contiguous elsewhere."""
     return torch.channels_last if device.type in ("cpu", "cuda") else torch.contiguous_format
+
+
+def optimizer_name(hyperparameters: dict) -> str:
+    """The optimiser a recipe's hyperparameters (as its metadata records them) select, named as make_optimizer builds it."""
+    decay = hyperparameters.get("weight_decay") or 0
+    if hyperparameters.get("optimizer") == "sgd":
+        return "SGD, Nesterov momentum 0.9" + (f", weight decay {decay:g}" if decay else "")
+    return f"AdamW (decoupled weight decay {decay:g})" if decay else "Adam"
 
 
 def make_optimizer(model: ConvNet, recipe: Recipe) -> torch.optim.Optimizer:
@@ -408,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         history, model = fit(model, train, val, recipe, args.seed, progress=not args.no_progress)
         train_seconds = time.perf_counter() - t0
-        test = report(predict_proba(model, to_float(test_images)), test_labels, test_images)
+        test = evaluate_model(model, test_images, test_labels)
         print(f"test accuracy: {test['accuracy']:.4%} on {test['count']} images (loss {test['loss']:.4f})")
         metadata = {
             "architecture": summary(model),

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from cnn.checkpoint import load_metadata
-from cnn.data import to_float
-from cnn.evaluate import decode_image, report
-from cnn.model import count_parameters, load, predict_proba
+from cnn.evaluate import decode_image, evaluate_model
+from cnn.model import count_parameters, load
 from cnn.paths import DEFAULT_WEIGHTS, WEIGHTS_DIR
 
 KERAS_WEIGHTS = WEIGHTS_DIR / "mnist_cnn_keras.pt"
@@ -21,7 +20,7 @@ KERAS_WEIGHTS = WEIGHTS_DIR / "mnist_cnn_keras.pt"
 )
 def test_shipped_weights_score_what_they_claim(mnist_test, weights, recipe, at_least):
     images, labels = mnist_test
-    r = report(predict_proba(load(weights), to_float(images)), labels, images)
+    r = evaluate_model(load(weights), images, labels)
     print(f"\n{weights.name}: {r['accuracy']:.4%} on the {r['count']} MNIST test images")
     assert r["count"] == 10_000
     assert r["accuracy"] >= at_least
@@ -33,6 +32,8 @@ def test_shipped_weights_score_what_they_claim(mnist_test, weights, recipe, at_l
     stored = meta["test"]["misclassified"]
     assert [m["index"] for m in stored] == [m["index"] for m in r["misclassified"]]
     assert all(np.array_equal(decode_image(m["image"]), images[m["index"]]) for m in stored)
+    # what the page quotes of its unsure and not-a-digit warnings was measured on these weights too
+    assert meta["test"]["unsure"] == r["unsure"] and meta["test"]["not_a_digit"] == r["not_a_digit"]
 
 
 def test_shipped_metadata_describes_the_network():

@@ -23,6 +23,11 @@ def percent(p: float, decimals: int = 1) -> str:
     return f"{p:.{decimals}%}"
 
 
+def _html(text: str) -> str:
+    """Text for plotly's labels, which read a subset of HTML: "<" and ">" as entities, so they show as written."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _square_axes(fig: go.Figure, height: int, margin: int = 4) -> go.Figure:
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
@@ -59,10 +64,11 @@ def probability_figure(probs: np.ndarray, height: int = 250, errors: np.ndarray 
             y=probs,
             marker_color=[ACCENT if d == top else MUTED for d in range(10)],
             error_y=None if errors is None else dict(type="data", array=errors, thickness=1.5, width=4),
-            text=[percent(p, 0) if p >= 0.005 else "" for p in probs],
+            text=[_html(percent(p, 0)) if p >= 0.005 else "" for p in probs],
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
+            customdata=[_html(percent(p, 2)) for p in probs],
+            hovertemplate="digit %{x}: %{customdata}<extra></extra>",
         )
     )
     fig.update_layout(height=height, margin=dict(l=8, r=8, t=16, b=8), showlegend=False, bargap=0.25)

@@ -10,16 +10,34 @@ import streamlit as st
 from cnn.checkpoint import MetadataError, load_metadata
 from cnn.evaluate import decode_image
 from cnn.paths import metadata_path, shown
-from ui.figures import PLOT_CONFIG, confusion_figure, history_figure
+from cnn.train import optimizer_name
+from ui.figures import PLOT_CONFIG, confusion_figure, history_figure, percent
+from ui.markdown import literal
 
 GALLERY = 40  # misread digits shown, the most confidently wrong first
+
+
+def curves_caption(hp: dict, history: list[dict]) -> str:
+    """What the training and validation curves each measure, from the recipe the weights were trained with."""
+    seen = "augmented images" if hp.get("augment") else "the training images"
+    dropout = f", with dropout {hp['dropout']:g} on" if hp.get("dropout") else ""
+    kept = (f", using the weight average (EMA, decay {hp['ema']:g}) that is saved rather than the last step's weights"
+            if hp.get("ema") else "")
+    text = (
+        f"Training figures are the running mean over each epoch on {seen}{dropout}, taken while the weights change. "
+        f"Validation figures are measured once at the end of each epoch, on plain images with dropout off{kept}."
+    )
+    above = sum(h.get("val_accuracy", 0) > h.get("train_accuracy", 1) for h in history)
+    if above > len(history) / 2:
+        text += f" That is why validation accuracy sits above training's ({above} of {len(history)} epochs)."
+    return text
 
 
 def training_ui(weights: Path) -> None:
     try:
         meta = load_metadata(weights)
     except MetadataError as e:
-        st.error(f"No training record to show: {e}")
+        st.error(f"No training record to show: {literal(e)}")
         return
     test, history = meta.get("test") or {}, meta.get("history") or []
     hp = meta.get("hyperparameters") or {}
@@ -43,17 +61,17 @@ def training_ui(weights: Path) -> None:
     if "train_seconds" in meta:
         d.metric("Training time", f"{meta['train_seconds'] / 60:.1f} min", help=f"on {meta.get('device', '?')}")
     if hp:
-        st.caption(
-            "Hyperparameters: " + ", ".join(f"{k} {v}" for k, v in hp.items())
+        shown_hp = {**hp, "optimizer": optimizer_name(hp)} if "optimizer" in hp else hp
+        st.caption(literal(
+            "Hyperparameters: " + ", ".join(f"{k} {v}" for k, v in shown_hp.items())
             + f". Trained {meta.get('date', '?')} with torch {meta.get('torch', '?')}, seed {meta.get('seed', '?')}, "
             f"on {meta.get('train_samples', '?')} images, validated on the last {meta.get('val_samples', '?')}."
-        )
+        ))
     if history:
         left, right = st.columns(2)
         left.plotly_chart(history_figure(history, "loss"), config=PLOT_CONFIG, key="hist_loss")
         right.plotly_chart(history_figure(history, "accuracy"), config=PLOT_CONFIG, key="hist_acc")
-        if hp.get("augment"):
-            st.caption("Training figures are on augmented images with dropout on; validation ones on plain images.")
+        st.caption(curves_caption(hp, history))
     if "confusion" in test:
         left, right = st.columns([3, 2])
         with left:
@@ -80,7 +98,8 @@ def training_ui(weights: Path) -> None:
             cols = st.columns(per_row)
             for col, w in zip(cols, wrong[start : start + per_row]):
                 img = np.kron(decode_image(w["image"]), np.ones((3, 3), np.uint8))
-                col.image(img, caption=f"{w['label']} → {w['predicted']} ({w['probability']:.0%})", width="stretch")
+                caption = f"{w['label']} → {w['predicted']} ({percent(w['probability'], 0)})"
+                col.image(img, caption=caption, width="stretch")
         st.caption("Caption: true digit → what the network read (its probability). Many are hard for people too.")
     elif test:
         st.caption(

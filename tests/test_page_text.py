@@ -1,0 +1,222 @@
+"""Every sentence on the page is true: its claims checked against numpy, torch, the weights and their metadata.
+
+Each test here would have caught one of the corrections of a line-by-line check of the page's text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from cnn import paths
+from cnn.checkpoint import load_metadata
+from cnn.conv1d import agree_either_way, correlate
+from cnn.explain import MC_SAMPLES, mc_dropout
+from cnn.model import load
+from cnn.strokes import draw_digit
+from cnn.train import optimizer_name
+from tests.test_app import run_app, shown
+from ui.analysis import flag_figures, unsure_figures
+from ui.figures import probability_figure
+
+KERAS_WEIGHTS = paths.WEIGHTS_DIR / "mnist_cnn_keras.pt"
+TEXT_ELEMENTS = ("markdown", "caption", "error", "warning", "info", "success")
+
+
+def texts(at) -> list[str]:
+    return [e.value for kind in TEXT_ELEMENTS for e in getattr(at, kind)]
+
+
+# --- 1. computed strings never start a Markdown construct ------------------------------------------------------------
+
+
+def test_a_certain_reading_is_not_a_block_quote():
+    at = run_app(draw_digit(3), analysis="Step by step")  # read as a 3 with probability 1.0 in float32
+    caption = next(c.value for c in at.caption if "with probability" in c.value)
+    assert caption.startswith("with probability \\>") and shown(caption) == "with probability > 99.9%"
+
+
+@pytest.mark.parametrize("tab", ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution"])
+@pytest.mark.parametrize("lesson", ["1D convolution padding", "The model and its parameters", "How it was trained"])
+def test_no_line_of_the_page_starts_a_quote_or_a_formula(tab, lesson):
+    at = run_app(draw_digit(8), analysis=tab, lessons=lesson)
+    assert not at.exception
+    for text in texts(at):
+        for line in text.splitlines():
+            assert not re.match(r"\s*>", line), line  # a block quote
+        assert not re.search(r"(?<!\\)\$", text), text  # LaTeX
+
+
+# --- 2. the passes agree only when they do --------------------------------------------------------------------------
+
+
+def test_passes_that_split_are_not_called_agreeing(mnist_test, monkeypatch):
+    """MNIST test digit 5937: not flagged, yet its 30 passes split between two digits."""
+    import ui.analysis
+
+    images, _ = mnist_test
+    digit = images[5937].astype(np.float32) / 255
+    model = load()
+    mc = mc_dropout(model, digit)
+    votes = np.bincount(mc.samples.argmax(1), minlength=10)
+    top = int(mc.mean.argmax())
+    assert not mc.not_a_digit and votes[top] < MC_SAMPLES  # the case the check found
+    monkeypatch.setattr(ui.analysis, "mc_dropout", lambda m, image: mc)  # the page reads digit 5937
+    at = run_app(draw_digit(3), analysis="How sure is it?")
+    assert not at.success
+    (info,) = [i.value for i in at.info]
+    assert info.startswith(f"{votes[top]} of the {MC_SAMPLES} passes read a {top}; the others read")
+    for d, v in enumerate(votes):
+        if v and d != top:
+            assert f"{d} ({v}×)" in info
+
+
+def test_passes_that_all_agree_say_so():
+    at = run_app(draw_digit(0), analysis="How sure is it?")
+    assert [s.value for s in at.success] == [f"The passes agree: all {MC_SAMPLES} read a 0."]
+
+
+# --- 3. what the network saw in training ----------------------------------------------------------------------------
+
+
+def test_step_by_step_says_the_training_digits_were_moved_at_random(monkeypatch):
+    from cnn.augment import Affine
+
+    at = run_app(draw_digit(5), analysis="Step by step")
+    intro = at.markdown[[i for i, m in enumerate(at.markdown) if "MNIST's digits were scanned" in m.value][0]].value
+    a = Affine()
+    assert f"rotated by up to ±{a.rotate_deg:g}°" in intro and f"±{a.shift_px:g} pixels" in intro
+    assert "only ever saw" not in intro
+    monkeypatch.setattr(paths, "DEFAULT_WEIGHTS", KERAS_WEIGHTS)  # the Keras recipe does not augment
+    at = run_app(draw_digit(5), analysis="Step by step")
+    assert any("trained on MNIST's digits exactly as they were prepared" in m.value for m in at.markdown)
+
+
+# --- 4 and 7. the 1D explorer's text for each operation -------------------------------------------------------------
+
+CORRELATION = "Cross-correlation (CNN layer, F.conv1d)"
+
+
+@pytest.mark.parametrize("operation, side", [("Convolution (np.convolve)", "left"), (CORRELATION, "right")])
+def test_same_padding_text_matches_each_operation(operation, side):
+    at = run_app(None, lessons="1D convolution padding", c1d_x="1 2 3 4 5", c1d_h="1 1", c1d_mode="same",
+                 c1d_op=operation)
+    text = "\n".join(m.value for m in at.markdown)
+    zeros = next(m.value for m in at.markdown if m.value.startswith("Zeros added"))
+    if side == "left":
+        assert "numpy putting the extra zero of an even-length kernel on the left" in text
+        assert zeros.startswith("Zeros added: 1 on the left, 0 on the right")
+    else:
+        assert "keeps the input's length n" in text and "on the **right**" in text
+        assert zeros.startswith("Zeros added: 0 on the left, 1 on the right")
+        assert "numpy putting" not in text
+
+
+def test_the_two_operations_are_said_to_agree_only_when_they_do():
+    at = run_app(None, lessons="1D convolution padding", c1d_x="1 2 3 4 5", c1d_h="0.5 0.5", c1d_mode="same")
+    assert any("the two give different numbers" in c.value for c in at.caption)
+    np.testing.assert_allclose(np.convolve([1, 2, 3, 4, 5], [0.5, 0.5], "same"), [0.5, 1.5, 2.5, 3.5, 4.5])
+    np.testing.assert_allclose(correlate([1, 2, 3, 4, 5], [0.5, 0.5], "same").output, [1.5, 2.5, 3.5, 4.5, 2.5])
+    at = run_app(None, lessons="1D convolution padding", c1d_x="1 2 3 4 5", c1d_h="0.5 0.5 0.5", c1d_mode="same")
+    assert any("the two give the same numbers" in c.value for c in at.caption)
+
+
+def test_the_symmetric_kernel_rule_the_caption_states():
+    """Odd symmetric kernels no longer than the input agree in every mode; even ones differ in same."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(1, 12))
+        half = rng.normal(size=int(rng.integers(1, 5)))
+        odd = np.concatenate([half, half[-2::-1]])  # length 2k - 1
+        even = np.concatenate([half, half[::-1]])  # length 2k
+        if len(odd) <= n:
+            x = rng.normal(size=n)
+            assert all(agree_either_way(x, odd, mode) for mode in ("full", "same", "valid"))
+        if len(even) <= n:
+            x = rng.normal(size=n)
+            assert agree_either_way(x, even, "full") and agree_either_way(x, even, "valid")
+            assert not agree_either_way(x, even, "same")
+    assert not agree_either_way([1, 2], [1, 1, 1], "same")  # longer than the input: the lengths differ
+
+
+# --- 5 and 6. figures quoted from the weights' metadata -------------------------------------------------------------
+
+
+def test_the_unsure_and_flag_figures_come_from_the_metadata():
+    meta = load_metadata(paths.DEFAULT_WEIGHTS)
+    u, f = meta["test"]["unsure"], meta["test"]["not_a_digit"]
+    text = unsure_figures(meta)
+    assert f"happens for {u['count']}," in text and f"misreads {1 - u['accuracy']:.0%} of those" in text
+    assert f"against {1 - u['rest_accuracy']:.2%} of the rest" in text
+    reliability, rates = flag_figures(meta)
+    assert f"falls on {f['count']}:" in reliability and f"right for {f['accuracy']:.0%} of those" in reliability
+    r = meta["not_a_digit"]["flag_rates"]
+    assert f"{r['validation']:.0%} of MNIST's validation digits" in rates and f"{r['scribbles']:.0%} of random" in rates
+    assert unsure_figures({}) == "" and flag_figures({}) == ("", "")  # no measurement, no figure
+    stale = {"test": {**meta["test"], "unsure": {**u, "below": 0.5}}}
+    assert unsure_figures(stale) == ""  # measured for another threshold than the page's
+
+
+def test_no_figure_is_typed_into_the_code():
+    """The figures of older weights once quoted in a comment: the page's code quotes none of the current ones either."""
+    meta = load_metadata(paths.DEFAULT_WEIGHTS)
+    u = meta["test"]["unsure"]
+    code = "\n".join(p.read_text() for p in [paths.ROOT / "app.py", *sorted((paths.ROOT / "ui").glob("*.py"))])
+    for figure in (f"{1 - u['accuracy']:.0%}", f"{1 - u['rest_accuracy']:.2%}", "46%", "0.40%"):
+        assert figure not in code, figure
+
+
+# --- 8 and 9. the training record -----------------------------------------------------------------------------------
+
+
+def test_the_curves_caption_says_what_each_curve_measures():
+    at = run_app(None, lessons="How it was trained")
+    caption = next(c.value for c in at.caption if c.value.startswith("Training figures"))
+    hp = load_metadata(paths.DEFAULT_WEIGHTS)["hyperparameters"]
+    assert "running mean over each epoch on augmented images" in caption
+    assert f"weight average (EMA, decay {hp['ema']:g})" in caption
+    assert "That is why validation accuracy sits above training's" in caption
+
+
+def test_the_optimizer_is_named_as_it_was_built():
+    assert optimizer_name({"optimizer": "adam", "weight_decay": 0.05}) == "AdamW (decoupled weight decay 0.05)"
+    assert optimizer_name({"optimizer": "adam", "weight_decay": 0}) == "Adam"
+    assert optimizer_name({"optimizer": "sgd", "weight_decay": 0}).startswith("SGD, Nesterov")
+    at = run_app(None, lessons="How it was trained")
+    caption = shown(next(c.value for c in at.caption if "Hyperparameters" in c.value))
+    assert "optimizer AdamW (decoupled weight decay 0.05)" in caption and "optimizer adam" not in caption
+
+
+# --- 10. honest percentages everywhere ------------------------------------------------------------------------------
+
+
+def test_hover_and_gallery_never_show_a_certainty():
+    probs = np.zeros(10, np.float32)
+    probs[3] = 1.0  # a float32 softmax saturated at 1
+    fig = probability_figure(probs)
+    assert fig.data[0].customdata[3] == "&gt; 99.99%" and "100" not in "".join(fig.data[0].customdata)
+    at = run_app(None, lessons="How it was trained")
+    captions = [c for img in at.get("image") for c in img.captions]
+    assert captions and not any("100%" in c for c in captions)
+    assert any("(> 99%)" in c for c in captions)  # the most confidently wrong, 0.9956 once shown as 100%
+
+
+# --- 11 and 12. what the feature maps and Monte Carlo dropout are ---------------------------------------------------
+
+
+def test_the_feature_maps_text_describes_each_layer():
+    at = run_app(draw_digit(2), analysis="Feature maps")
+    intro = next(m.value for m in at.markdown if m.value.startswith("Each small square"))
+    assert "conv1's 32 filters are 3×3" in intro and "conv2's 64 filters are 32×3×3" in intro
+    assert "A **pool** channel is its conv channel shrunk" in intro
+
+
+def test_the_dropout_text_gives_the_rate_and_the_masks_tried():
+    at = run_app(draw_digit(2), analysis="How sure is it?")
+    intro = next(m.value for m in at.markdown if "dropout silenced" in m.value)
+    p = load().dropout.p
+    assert f"independently, with probability {p:g}" in intro
+    assert f"about {p * 1600:,.0f} of them (± {np.sqrt(1600 * p * (1 - p)):.0f})" in intro
+    assert "any half" not in intro and f"**{MC_SAMPLES} times**" in intro
