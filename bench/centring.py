@@ -1,8 +1,10 @@
 """Where to put the drawing's centre of mass: the frame's middle (13.5, 13.5) or where MNIST's digits have theirs.
 
 Each set is prepared by canvas_to_mnist twice, once per target, and read by the same weights:
-  - MNIST's 10,000 test digits, each enlarged onto a 280x280 canvas at a random size and place, then prepared again
-    as a drawing is (so their own centring is undone and redone);
+  - MNIST's 6,000 validation digits (the last tenth of the training set, held out from training; never the test
+    set, as for every choice here), each enlarged onto a 280x280 canvas at a random size and place, then prepared
+    again as a drawing is (so their own centring is undone and redone); and MNIST's 10,000 test digits the same way,
+    reported only;
   - the drawn-digit benchmark's two sets (bench/drawn_digits.py).
 It also prints where MNIST's training digits have their centre of mass.
 
@@ -25,6 +27,7 @@ from cnn.model import load, predict_proba
 from cnn.paths import DEFAULT_WEIGHTS
 from cnn.preprocess import CENTRE, SIZE, canvas_to_mnist, centre_of_mass
 from cnn.strokes import image_on_canvas
+from cnn.train import VALIDATION_SPLIT
 
 TARGETS = {"frame's middle": ((SIZE - 1) / 2, (SIZE - 1) / 2), "MNIST's mean": CENTRE}
 
@@ -38,14 +41,16 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
     args = p.parse_args()
-    train, _ = load_split("train")
+    train, train_labels = load_split("train")
     com = np.array([centre_of_mass(img) for img in to_float(train)])
     print(f"MNIST training digits' centre of mass: mean ({com[:, 0].mean():.3f}, {com[:, 1].mean():.3f}), "
           f"standard deviation ({com[:, 0].std():.3f}, {com[:, 1].std():.3f})")
     model = load(args.weights)
-    test_images, test_labels = load_split("test", fetch=False)
+    cut = int(len(train) * (1 - VALIDATION_SPLIT))
+    test, test_labels = load_split("test", fetch=False)
     sets = {
-        "MNIST test, re-prepared (10,000)": (mnist_canvases(test_images), test_labels),
+        "MNIST validation, re-prepared (6,000)": (mnist_canvases(train[cut:]), train_labels[cut:]),
+        "MNIST test, re-prepared (10,000)": (mnist_canvases(test), test_labels),
         "drawn: scikit-learn digits (1,797)": sklearn_canvases(),
         "drawn: synthetic pen strokes (1,000)": stroke_canvases(),
     }

@@ -13,8 +13,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch
+import io
 
+import torch
+from PIL import Image
+
+from cnn.canvas import decode_png
 from cnn.conv2d import conv2d
 from cnn.explain import grad_cam, input_gradient, mc_dropout, occlusion
 from cnn.features import feature_maps, forward_with_maps
@@ -47,13 +51,18 @@ def main() -> None:
     canvas = draw_digit(5)
     image = canvas_to_mnist(canvas)
     kernel = model.conv1.weight[0, 0].detach().numpy()
+    buf = io.BytesIO()
+    Image.fromarray(canvas).save(buf, format="PNG")
+    png = buf.getvalue()  # what the canvas sends
     r = args.repeats
     rows = [
+        ("decode_png: the canvas's PNG, size checked first", lambda: decode_png(png, 280, 280)),
         ("canvas_to_mnist", lambda: canvas_to_mnist(canvas)),
         ("predict_proba", lambda: predict_proba(model, image)),
         ("feature_maps", lambda: feature_maps(model, image)),
         ("canvas_to_mnist + predict_proba + feature_maps", lambda: the_three(model, canvas)),
-        ("what a stroke runs: canvas_to_mnist + forward_with_maps", lambda: forward_with_maps(model, canvas_to_mnist(canvas))),
+        ("what a stroke runs: decode_png + preprocess_steps + forward_with_maps",
+         lambda: forward_with_maps(model, preprocess_steps(decode_png(png, 280, 280)).final)),
         ("Step by step tab: preprocess_steps + predict_proba", lambda: predict_proba(model, preprocess_steps(canvas).final)),
         ("How sure tab: mc_dropout (30 passes)", lambda: mc_dropout(model, image)),
         ("Why tab: occlusion (169 patches, all digits)", lambda: occlusion(model, image)),
