@@ -15,7 +15,7 @@ from cnn.canvas import MAX_STROKES, CanvasError, read_drawing, strokes_in_state
 from cnn.checkpoint import MetadataError, load_metadata
 from cnn.explain import UNSURE_BELOW
 from cnn.features import forward_with_maps, kernels, tile
-from cnn.model import FEATURE_LAYERS, ConvNet, WeightsError, load
+from cnn.model import FEATURE_LAYERS, IMAGE_SIZE, ConvNet, WeightsError, count_parameters, load
 from cnn.paths import DEFAULT_WEIGHTS, metadata_path
 from cnn.preprocess import BOX, SIZE, preprocess_steps, too_small
 from ui.analysis import steps_ui, sure_ui, unsure_figures, why_ui
@@ -29,13 +29,7 @@ from ui.training import training_ui
 
 CANVAS_SIZE = 280
 DEFAULT_PEN = 20  # on a 280-pixel canvas this becomes MNIST's 2-3 pixel strokes once the digit is fitted to 20x20
-# How each layer's maps are tiled: columns of the grid, and what the layer is.
-LAYER_INFO = {
-    "conv1": (8, "Conv2D 3×3 + ReLU on the 28×28 input"),
-    "pool1": (8, "MaxPool 2×2 of conv1"),
-    "conv2": (8, "Conv2D 3×3 + ReLU over all 32 pool1 maps"),
-    "pool2": (8, "MaxPool 2×2 of conv2"),
-}
+MAP_COLUMNS = 8  # each layer's maps are tiled this many to a row
 ANALYSIS_TABS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution"]
 LESSON_TABS = ["1D convolution padding", "The model and its parameters", "How it was trained"]
 log = logging.getLogger("digit-page")
@@ -141,23 +135,38 @@ def prediction_ui(probs: np.ndarray | None, model_error: str | None, problem: st
     st.plotly_chart(probability_figure(probs), config=PLOT_CONFIG, key="probs")
 
 
+def layer_info(model: ConvNet) -> dict[str, str]:
+    """What each layer whose maps are shown is, from the network's own shapes."""
+    _, in1, k1, _ = model.conv1.weight.shape
+    _, in2, k2, _ = model.conv2.weight.shape
+    p1, p2 = model.pool1.kernel_size, model.pool2.kernel_size
+    return {
+        "conv1": f"Conv2D {k1}×{k1} + ReLU on the {IMAGE_SIZE}×{IMAGE_SIZE} input" + ("" if in1 == 1 else f" ({in1} channels)"),
+        "pool1": f"MaxPool {p1}×{p1} of conv1",
+        "conv2": f"Conv2D {k2}×{k2} + ReLU over all {in2} pool1 maps",
+        "pool2": f"MaxPool {p2}×{p2} of conv2",
+    }
+
+
 def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
     out1, in1, k1, _ = model.conv1.weight.shape
     out2, in2, k2, _ = model.conv2.weight.shape
+    pool = model.pool1.kernel_size
     st.markdown(
         f"Each small square is one channel, bright where it responds; all channels of a layer share one colour "
         f"scale, so brightness compares across them. A **conv** channel is one learned filter slid over the whole of "
-        f"the layer's input, plus a bias, then ReLU: conv1's {out1} filters are {k1}×{k1} over the {in1} input image, "
-        f"conv2's {out2} filters are {in2}×{k2}×{k2}, reading all {in2} pool1 maps at once. A **pool** channel is its "
-        f"conv channel shrunk, keeping the largest value of each 2×2 block."
+        f"the layer's input, plus a bias, then ReLU: conv1's {out1} filters are {in1}×{k1}×{k1}, reading the grey "
+        f"input image, and conv2's {out2} filters are {in2}×{k2}×{k2}, reading all {in2} pool1 maps at once. A "
+        f"**pool** channel is its conv channel shrunk, keeping the largest value of each {pool}×{pool} block."
     )
     pick_layer, pick_channel = st.columns([2, 3])
     layer = pick_layer.segmented_control("Look closer at", FEATURE_LAYERS, default="conv1", key="fm_layer") or "conv1"
     channels = maps[layer].shape[0]
     channel = pick_channel.slider("Channel", 0, channels - 1, 0, key=f"fm_channel_{layer}")
     grid = st.columns(2)
+    info = layer_info(model)
     for i, name in enumerate(FEATURE_LAYERS):
-        cols, what = LAYER_INFO[name]
+        cols, what = MAP_COLUMNS, info[name]
         c, h, w = maps[name].shape
         mosaic, channel_of = tile(maps[name], cols)
         highlight = None
@@ -298,11 +307,12 @@ def main() -> None:
     st.set_page_config(page_title="How a convnet reads your handwriting", page_icon="✍️", layout="wide")
     st.html(PAGE_CSS)
     st.title("How a convnet reads your handwriting")
-    st.caption(
-        "A 34,826-parameter convolutional network, trained on MNIST, reads your digit live. Below it: what each "
-        "convolution layer computes, and how convolution padding works."
-    )
     model, model_error = model_or_error()
+    size = f"A {count_parameters(model):,}-parameter" if model is not None else "A small"
+    st.caption(
+        f"{size} convolutional network, trained on MNIST, reads your digit live. Below it: what each convolution "
+        "layer computes, and how convolution padding works."
+    )
     drawing_ui(model, model_error)
     st.divider()
     lessons_ui()

@@ -18,7 +18,7 @@ from cnn.model import load
 from cnn.strokes import draw_digit
 from cnn.train import optimizer_name
 from tests.test_app import run_app, shown
-from ui.analysis import flag_figures, unsure_figures
+from ui.analysis import a_digit, flag_figures, unsure_figures
 from ui.figures import probability_figure
 
 KERAS_WEIGHTS = paths.WEIGHTS_DIR / "mnist_cnn_keras.pt"
@@ -67,15 +67,15 @@ def test_passes_that_split_are_not_called_agreeing(mnist_test, monkeypatch):
     at = run_app(draw_digit(3), analysis="How sure is it?")
     assert not at.success
     (info,) = [i.value for i in at.info]
-    assert info.startswith(f"{votes[top]} of the {MC_SAMPLES} passes read a {top}; the others read")
+    assert info.startswith(f"{votes[top]} of the {MC_SAMPLES} passes read {a_digit(top)}; the others read")
     for d, v in enumerate(votes):
         if v and d != top:
             assert f"{d} ({v}×)" in info
 
 
 def test_passes_that_all_agree_say_so():
-    at = run_app(draw_digit(0), analysis="How sure is it?")
-    assert [s.value for s in at.success] == [f"The passes agree: all {MC_SAMPLES} read a 0."]
+    at = run_app(draw_digit(8), analysis="How sure is it?")
+    assert [s.value for s in at.success] == [f"The passes agree: all {MC_SAMPLES} read an 8."]
 
 
 # --- 3. what the network saw in training ----------------------------------------------------------------------------
@@ -209,7 +209,7 @@ def test_hover_and_gallery_never_show_a_certainty():
 def test_the_feature_maps_text_describes_each_layer():
     at = run_app(draw_digit(2), analysis="Feature maps")
     intro = next(m.value for m in at.markdown if m.value.startswith("Each small square"))
-    assert "conv1's 32 filters are 3×3" in intro and "conv2's 64 filters are 32×3×3" in intro
+    assert "conv1's 32 filters are 1×3×3" in intro and "conv2's 64 filters are 32×3×3" in intro
     assert "A **pool** channel is its conv channel shrunk" in intro
 
 

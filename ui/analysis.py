@@ -30,6 +30,11 @@ def shrink_for_display(img: np.ndarray, side: int = 140) -> np.ndarray:
     return img[::step, ::step]
 
 
+def a_digit(d: int) -> str:
+    """'a 3', 'an 8'."""
+    return f"{'an' if d == 8 else 'a'} {d}"
+
+
 def training_inputs(hyperparameters: dict) -> str:
     """What the network saw in training, beyond MNIST's preparation: from the recipe its weights were trained with."""
     if not hyperparameters:
@@ -152,9 +157,9 @@ def sure_ui(model: ConvNet, image: np.ndarray, meta: dict) -> None:
             f"its reading is much less reliable than usual.{reliability}"
         )
     elif votes[top] == MC_SAMPLES:
-        st.success(f"The passes agree: all {MC_SAMPLES} read a {top}.")
+        st.success(f"The passes agree: all {MC_SAMPLES} read {a_digit(top)}.")
     else:
-        st.info(f"{votes[top]} of the {MC_SAMPLES} passes read a {top}; the others read {others}.")
+        st.info(f"{votes[top]} of the {MC_SAMPLES} passes read {a_digit(top)}; the others read {others}.")
     st.plotly_chart(probability_figure(mc.mean, height=240, errors=mc.std), config=PLOT_CONFIG, key="mc_probs")
     if others and mc.not_a_digit:
         st.caption(f"Other answers among the passes: {others}.")
@@ -216,6 +221,6 @@ def why_ui(model: ConvNet, image: np.ndarray, probs: np.ndarray) -> None:
     right.markdown(text)
     if target != predicted:
         right.caption(
-            f"The network gives {target} {percent(probs[target])}, against {percent(probs[predicted])} "
-            f"for {predicted}."
+            f"The network gives {target} a probability of {literal(percent(probs[target]))}, against "
+            f"{literal(percent(probs[predicted]))} for {predicted}."
         )

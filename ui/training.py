@@ -17,6 +17,10 @@ from ui.markdown import literal
 GALLERY = 40  # misread digits shown, the most confidently wrong first
 
 
+def _count(n) -> str:
+    return f"{n:,}" if isinstance(n, int) else "?"
+
+
 def curves_caption(hp: dict, history: list[dict]) -> str:
     """What the training and validation curves each measure, from the recipe the weights were trained with."""
     seen = "augmented images" if hp.get("augment") else "the training images"
@@ -75,7 +79,7 @@ def training_ui(weights: Path) -> None:
     if "confusion" in test:
         left, right = st.columns([3, 2])
         with left:
-            st.markdown(f"**Test confusion matrix**: {test.get('errors', '?')} errors in {test.get('count', '?')}")
+            st.markdown(f"**Test confusion matrix**: {_count(test.get('errors'))} errors in {_count(test.get('count'))}")
             st.plotly_chart(confusion_figure(np.array(test["confusion"])), config=PLOT_CONFIG, key="confusion")
         with right:
             per_class = test.get("per_class_accuracy") or []
@@ -100,7 +104,7 @@ def training_ui(weights: Path) -> None:
                 img = np.kron(decode_image(w["image"]), np.ones((3, 3), np.uint8))
                 caption = f"{w['label']} → {w['predicted']} ({percent(w['probability'], 0)})"
                 col.image(img, caption=caption, width="stretch")
-        st.caption("Caption: true digit → what the network read (its probability). Many are hard for people too.")
+        st.caption("Caption: true digit → what the network read (its probability).")
     elif test:
         st.caption(
             f"This metadata holds no misread images: python -m cnn.evaluate --write adds them to "
