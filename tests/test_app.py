@@ -33,6 +33,9 @@ def _canvas_module():
     return sys.modules["streamlit_drawable_canvas"]
 
 
+CANVAS_CALLS: list[dict] = []  # the arguments the page gave the (patched) canvas, latest last
+
+
 def run_app(
     drawing: np.ndarray | str | None = None, at: AppTest | None = None, strokes: int = 1, **state
 ) -> AppTest:
@@ -49,7 +52,7 @@ def run_app(
     at.session_state["canvas"] = {"drawing": {"raw": raw, "data": url}}  # the browser's value, as a run sees it first
     value = canvas.CanvasResult(raw, url, return_image_data=True)
     original = canvas.st_canvas
-    canvas.st_canvas = lambda *a, **k: value
+    canvas.st_canvas = lambda *a, **k: CANVAS_CALLS.append(k) or value
     try:
         at.run()
     finally:

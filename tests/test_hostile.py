@@ -19,7 +19,7 @@ from PIL import Image
 from cnn.canvas import MAX_STROKES, CanvasError, decode_png, png_size, read_drawing, strokes_in_state
 from cnn.conv2d import EXAMPLE_GRID
 from cnn.strokes import draw_digit, render
-from tests.test_app import errors, metric, png_data_url, run_app, shown
+from tests.test_app import CANVAS_CALLS, errors, metric, png_data_url, run_app, shown
 
 
 def png(width: int, height: int, mode: str = "RGBA") -> bytes:
@@ -119,15 +119,16 @@ def test_malformed_canvas_values_get_a_short_message_and_the_page_goes_on(name):
 
 def test_a_full_canvas_takes_no_more_strokes_until_cleared():
     at = run_app(draw_digit(2), strokes=MAX_STROKES - 1)
-    assert not any("strokes" in i.value for i in at.info)
+    assert not any("strokes" in i.value for i in at.info) and CANVAS_CALLS[-1]["disabled"] is False
     at = run_app(draw_digit(2), at=at, strokes=MAX_STROKES)
     assert metric(at, "Prediction") == "2"  # the most it takes is still read
     assert any(f"holds {MAX_STROKES} strokes" in i.value for i in at.info)  # and the canvas says it is full
+    assert CANVAS_CALLS[-1]["disabled"] is True  # read-only: its message grows no more
     at = run_app(draw_digit(2), at=at, strokes=MAX_STROKES + 3)  # strokes drawn before the canvas locked
     assert metric(at, "Prediction") is None
     assert any(f"{MAX_STROKES + 3} strokes, more than the {MAX_STROKES}" in e for e in errors(at))
     at = run_app(np.zeros((280, 280, 4), np.uint8), at=at, strokes=0)  # Clear
-    assert not any("strokes" in i.value for i in at.info)
+    assert not any("strokes" in i.value for i in at.info) and CANVAS_CALLS[-1]["disabled"] is False
 
 
 # --- a drawing too small to be a digit ------------------------------------------------------------------------------
