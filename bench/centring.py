@@ -22,12 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from bench.drawn_digits import sklearn_canvases, stroke_canvases
-from cnn.data import load_split, to_float
+from cnn.data import load_split, to_float, validation_cut
 from cnn.model import load, predict_proba
 from cnn.paths import DEFAULT_WEIGHTS
 from cnn.preprocess import CENTRE, SIZE, canvas_to_mnist, centre_of_mass
 from cnn.strokes import image_on_canvas
-from cnn.train import VALIDATION_SPLIT
 
 TARGETS = {"frame's middle": ((SIZE - 1) / 2, (SIZE - 1) / 2), "MNIST's mean": CENTRE}
 
@@ -46,7 +45,7 @@ def main() -> None:
     print(f"MNIST training digits' centre of mass: mean ({com[:, 0].mean():.3f}, {com[:, 1].mean():.3f}), "
           f"standard deviation ({com[:, 0].std():.3f}, {com[:, 1].std():.3f})")
     model = load(args.weights)
-    cut = int(len(train) * (1 - VALIDATION_SPLIT))
+    cut = validation_cut(len(train))
     test, test_labels = load_split("test", fetch=False)
     sets = {
         "MNIST validation, re-prepared (6,000)": (mnist_canvases(train[cut:]), train_labels[cut:]),

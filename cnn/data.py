@@ -261,6 +261,14 @@ def ensure_mnist(data_dir: str | Path | None = None, sources: list | None = None
     return folder
 
 
+VALIDATION_SPLIT = 0.1  # the last 10% of the training set is held out, as Keras' validation_split=0.1 takes it
+
+
+def validation_cut(n: int) -> int:
+    """Where the held-out validation images begin among n training images."""
+    return int(n * (1 - VALIDATION_SPLIT))
+
+
 def to_float(images: np.ndarray) -> np.ndarray:
     """uint8 MNIST pixels -> float32 in [0, 1]: the scale the network takes."""
     return np.asarray(images, dtype=np.float32) / 255.0

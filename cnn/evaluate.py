@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch.nn as nn
 
 from cnn.checkpoint import MetadataError, load_metadata, write_metadata
-from cnn.data import MnistError, load_split, to_float
+from cnn.data import MnistError, load_split, to_float, validation_cut
 from cnn.explain import NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, UNSURE_BELOW, flag_not_a_digit, mc_dropout_batch
-from cnn.model import NUM_CLASSES, ConvNet, WeightsError, load, predict_proba
+from cnn.model import NUM_CLASSES, WeightsError, load, predict_proba
 from cnn.paths import DEFAULT_WEIGHTS, metadata_path
 
 
@@ -71,7 +72,7 @@ def misclassified(probs: np.ndarray, labels: np.ndarray, images: np.ndarray) -> 
     ]
 
 
-def warnings_report(model: ConvNet, images: np.ndarray, probs: np.ndarray, labels: np.ndarray) -> dict:
+def warnings_report(model: nn.Module, images: np.ndarray, probs: np.ndarray, labels: np.ndarray) -> dict:
     """How the page's two warnings fare on labelled digits, so that what the page says of them is measured.
 
     unsure: the top probability is below UNSURE_BELOW. not_a_digit: Monte Carlo dropout's score is above the page's
@@ -95,11 +96,27 @@ def warnings_report(model: ConvNet, images: np.ndarray, probs: np.ndarray, label
     }
 
 
-def evaluate_model(model: ConvNet, images: np.ndarray, labels: np.ndarray) -> dict:
+def evaluate_model(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> dict:
     """report() of the model on (N, 28, 28) uint8 images, with warnings_report() added."""
     x = to_float(images)
     probs = predict_proba(model, x)
     return {**report(probs, labels, images), **warnings_report(model, x, probs, labels)}
+
+
+def fit_report(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy and loss on the images trained on and on the held-out validation ones, both plain, dropout off.
+
+    The training curves of a run are a running mean on augmented images with dropout on, so they cannot show
+    overfitting; these two figures, measured the same way on both splits, can: their gap is how much better the
+    network does on what it learned from than on what it has not seen.
+    """
+    cut = validation_cut(len(labels))
+    out = {}
+    for name, part in (("train", slice(0, cut)), ("val", slice(cut, None))):
+        r = report(predict_proba(model, to_float(images[part])), labels[part])
+        out[f"{name}_accuracy"], out[f"{name}_loss"] = round(r["accuracy"], 6), round(r["loss"], 6)
+    out["train_samples"], out["val_samples"] = cut, int(len(labels) - cut)
+    return out
 
 
 def _share(a: float | None) -> str:
@@ -133,18 +150,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model = load(args.weights)
         images, labels = load_split("test", args.data_dir)
+        train_images, train_labels = load_split("train", args.data_dir, fetch=False)
     except (WeightsError, MnistError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     r = evaluate_model(model, images, labels)
+    fit = fit_report(model, train_images, train_labels)
     print(format_report(r))
+    print(f"\nplain, dropout off: {fit['train_accuracy']:.2%} on the {fit['train_samples']:,} training images, "
+          f"{fit['val_accuracy']:.2%} on the {fit['val_samples']:,} validation images")
     if args.write:
         try:
             meta = load_metadata(args.weights)
         except MetadataError as e:
             print(f"note: {e}; writing a new metadata file with the test results only", file=sys.stderr)
             meta = {}
-        meta.update(test=r, test_accuracy=r["accuracy"])
+        meta.update(test=r, test_accuracy=r["accuracy"], fit=fit)
         write_metadata(meta, args.weights)
         print(f"wrote the test results into {metadata_path(Path(args.weights))}")
     return 0

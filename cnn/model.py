@@ -1,4 +1,5 @@
-"""The Keras "simple MNIST convnet" in PyTorch: the network, its summary, loading and inference."""
+"""The Keras "simple MNIST convnet" in PyTorch, and the dense networks it is compared with: the networks, their
+summaries, loading and inference."""
 
 from __future__ import annotations
 
@@ -93,11 +94,65 @@ class ConvNet(nn.Sequential):
         return x
 
 
+class DenseNet(nn.Sequential):
+    """A fully connected network, 784 -> hidden (ReLU) -> dropout -> 10, returning logits.
+
+    The lesson's network has 30 hidden units (23,860 parameters); with 44 it has 34,990, the convnet's budget. Its
+    dropout sits before the output layer, as the convnet's does, so that the same recipe trains both and Monte
+    Carlo dropout reads both the same way; `features` and `fc` are named as in ConvNet for that reason.
+    """
+
+    def __init__(self, hidden: int = 30, dropout: float = 0.5):
+        super().__init__(
+            OrderedDict(
+                flatten=nn.Flatten(),  # (N, 784)
+                hidden=nn.Linear(IMAGE_SIZE * IMAGE_SIZE, hidden),  # (N, hidden)
+                relu=nn.ReLU(),
+                dropout=Dropout(dropout),
+                fc=nn.Linear(hidden, NUM_CLASSES),  # (N, 10)
+            )
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for m in (self.hidden, self.fc):  # Keras' Dense defaults, as for the convnet
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Everything before dropout: (N, 1, 28, 28) -> (N, hidden)."""
+        return self.relu(self.hidden(self.flatten(x)))
+
+
+# The networks train.py can train and load() can read, by the name their metadata records.
+ARCHITECTURES = {
+    "convnet": ConvNet,
+    "dense30": lambda dropout=0.5: DenseNet(30, dropout),
+    "dense44": lambda dropout=0.5: DenseNet(44, dropout),
+}
+DEFAULT_ARCH = "convnet"
+ARCH_TITLES = {"convnet": "the convnet", "dense30": "a dense 784 → 30 → 10 network", "dense44": "a dense 784 → 44 → 10 network"}
+
+
+def build(arch: str = DEFAULT_ARCH, dropout: float = 0.5) -> nn.Module:
+    """A new network of the named architecture, with Keras' initial weights."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}: choose one of {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[arch](dropout=dropout)
+
+
+def arch_of(model: nn.Module) -> str:
+    """The name of a network's architecture."""
+    if isinstance(model, ConvNet):
+        return "convnet"
+    return f"dense{model.hidden.out_features}"
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def summary_rows(model: ConvNet) -> list[dict]:
+def summary_rows(model: nn.Module) -> list[dict]:
     """Each layer's name, type, output shape for one 1x28x28 input, and parameter count."""
     rows, x = [], torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE, device=next(model.parameters()).device)
     with torch.inference_mode():
@@ -114,7 +169,7 @@ def summary_rows(model: ConvNet) -> list[dict]:
     return rows
 
 
-def summary(model: ConvNet) -> str:
+def summary(model: nn.Module) -> str:
     """A Keras-style table: layer, output shape for one 1x28x28 input, parameters, and the total."""
     header = ("Layer (type)", "Output Shape", "Param #")
     rows = [
@@ -139,13 +194,19 @@ class WeightsError(Exception):
     """Weights that cannot be used: missing, unreadable, or for another network."""
 
 
-def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu") -> ConvNet:
-    """The trained network from a state_dict file, in eval mode. Never unpickles arbitrary objects."""
+def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu", arch: str | None = None) -> nn.Module:
+    """The trained network from a state_dict file, in eval mode. Never unpickles arbitrary objects.
+
+    The architecture is the one the weights' metadata records (or, without metadata, the one whose layers the file
+    fits). Given `arch`, a file holding another architecture is refused, saying which it holds.
+    """
     path, name = Path(path), shown(path)
+    if arch is not None and arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}: choose one of {', '.join(ARCHITECTURES)}")
     if not path.is_file():
-        raise WeightsError(f"{name} not found: {TRAIN_HINT}")
+        raise WeightsError(f"{name} not found: {TRAIN_HINT}{_arch_flag(arch)}")
     if path.stat().st_size == 0:
-        raise WeightsError(f"{name} is empty: {TRAIN_HINT}")
+        raise WeightsError(f"{name} is empty: {TRAIN_HINT}{_arch_flag(arch)}")
     try:
         state = torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as e:
@@ -161,8 +222,16 @@ def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu")
         raise WeightsError(f"{name} is not a readable PyTorch weights file ({type(e).__name__}); {TRAIN_HINT}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(f"{name} does not hold a state_dict of tensors; {TRAIN_HINT}")
+    meta = _metadata(path)
+    recorded = meta.get("arch") if meta.get("arch") in ARCHITECTURES else None
+    held = recorded or _fitting_arch(state)
+    if arch is not None and held is not None and held != arch:
+        raise WeightsError(
+            f"{name} holds {ARCH_TITLES[held]}, not {ARCH_TITLES[arch]}: give the weights of {ARCH_TITLES[arch]} "
+            f"({TRAIN_HINT}{_arch_flag(arch)})"
+        )
     with torch.device("meta"):  # shapes only: no memory, and no draw on the global random generator
-        model = ConvNet()
+        model = build(arch or held or DEFAULT_ARCH)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -182,15 +251,38 @@ def load(path: str | Path = DEFAULT_WEIGHTS, device: str | torch.device = "cpu")
     if not all(torch.isfinite(v).all() for v in state.values()):
         raise WeightsError(f"{name} holds non-finite weights (nan or inf); {TRAIN_HINT}")
     model.load_state_dict(state, assign=True)
-    model.dropout.p = _trained_dropout(path, model.dropout.p)
+    model.dropout.p = _trained_dropout(meta, model.dropout.p)
     return model.to(device).eval()
 
 
-def _trained_dropout(weights: Path, default: float) -> float:
+def _arch_flag(arch: str | None) -> str:
+    return "" if arch in (None, DEFAULT_ARCH) else f" --arch {arch}"
+
+
+def _fitting_arch(state: dict) -> str | None:
+    """The architecture whose parameters have exactly the names and shapes of `state`, if one has."""
+    for name in ARCHITECTURES:
+        with torch.device("meta"):
+            expected = build(name).state_dict()
+        if expected.keys() == state.keys() and all(state[k].shape == v.shape for k, v in expected.items()):
+            return name
+    return None
+
+
+def _metadata(weights: Path) -> dict:
+    """The JSON next to the weights, or {} when it is missing or unreadable (loading never depends on it)."""
+    try:
+        meta = json.loads(metadata_path(weights).read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _trained_dropout(meta: dict, default: float) -> float:
     """The dropout rate the weights were trained with, from their metadata (Monte Carlo dropout must use it)."""
     try:
-        rate = json.loads(metadata_path(weights).read_text())["hyperparameters"]["dropout"]
-    except (OSError, ValueError, KeyError, TypeError):
+        rate = meta["hyperparameters"]["dropout"]
+    except (KeyError, TypeError):
         return default
     return float(rate) if isinstance(rate, (int, float)) and 0 <= rate < 1 else default
 

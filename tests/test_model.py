@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 
@@ -200,3 +201,62 @@ def test_dropout_rate_comes_from_the_metadata(net, tmp_path):
     for odd in ["{not json", json.dumps({"hyperparameters": {"dropout": "lots"}}), json.dumps([1])]:
         p.with_suffix(".json").write_text(odd)
         assert load(p).dropout.p == 0.5
+
+
+# --- the dense networks the page compares with the convnet -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("arch, hidden, parameters", [("dense30", 30, 23_860), ("dense44", 44, 34_990)])
+def test_dense_networks_and_their_parameter_counts(arch, hidden, parameters):
+    from cnn.model import DenseNet, arch_of, build
+
+    model = build(arch).eval()
+    assert isinstance(model, DenseNet) and arch_of(model) == arch
+    assert count_parameters(model) == parameters == 784 * hidden + hidden + hidden * 10 + 10
+    x = torch.rand(5, 1, 28, 28)
+    with torch.no_grad():
+        reference = F.relu(x.flatten(1) @ model.hidden.weight.T + model.hidden.bias) @ model.fc.weight.T + model.fc.bias
+        np.testing.assert_allclose(model(x).numpy(), reference.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(model.features(x).numpy(), F.relu(model.hidden(x.flatten(1))).numpy(), atol=1e-6)
+    assert f"Total params: {parameters:,}" in summary(model)
+
+
+def _save(model, path, arch=None):
+    torch.save(model.state_dict(), path)
+    if arch is not None:
+        path.with_suffix(".json").write_text(json.dumps({"arch": arch}))
+    return path
+
+
+@pytest.mark.parametrize("arch", ["dense30", "dense44", "convnet"])
+def test_each_architecture_loads_with_or_without_its_metadata(arch, tmp_path):
+    from cnn.model import arch_of, build
+
+    torch.manual_seed(1)
+    model = build(arch).eval()
+    for with_meta in (True, False):
+        path = _save(model, tmp_path / f"{arch}{with_meta}.pt", arch if with_meta else None)
+        loaded = load(path)
+        assert arch_of(loaded) == arch and not loaded.training
+        for k, v in model.state_dict().items():
+            assert torch.equal(loaded.state_dict()[k], v)
+        assert arch_of(load(path, arch=arch)) == arch
+
+
+@pytest.mark.parametrize("held, asked", [("dense30", "convnet"), ("convnet", "dense44"), ("dense44", "dense30")])
+def test_loading_into_the_wrong_architecture_is_refused(held, asked, tmp_path):
+    from cnn.model import ARCH_TITLES, build
+
+    for with_meta in (True, False):
+        path = _save(build(held), tmp_path / f"w{with_meta}.pt", held if with_meta else None)
+        with pytest.raises(WeightsError, match=f"holds {ARCH_TITLES[held]}, not {ARCH_TITLES[asked]}") as e:
+            load(path, arch=asked)
+        assert ("--arch " + asked in str(e.value)) == (asked != "convnet")
+
+
+def test_metadata_that_names_another_architecture_than_the_file_holds(tmp_path):
+    from cnn.model import build
+
+    path = _save(build("dense30"), tmp_path / "w.pt", "convnet")  # a JSON that lies
+    with pytest.raises(WeightsError, match="holds weights for another network"):
+        load(path)

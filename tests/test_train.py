@@ -34,6 +34,30 @@ def test_smoke_run_writes_weights_load_accepts(mnist_dir, tmp_path, capsys):
     assert "device: cpu" in printed and "test accuracy" in printed and "val_accuracy" in printed
 
 
+@pytest.mark.parametrize("arch, parameters", [("dense30", 23_860), ("dense44", 34_990)])
+def test_smoke_run_of_each_dense_network(arch, parameters, mnist_dir, tmp_path, capsys):
+    from cnn.model import arch_of
+
+    out = tmp_path / f"{arch}.pt"
+    args = ["--arch", arch, "--limit", "600", "--epochs", "2", "--out", str(out), "--data-dir", str(mnist_dir)]
+    assert train.main([*args, "--no-progress"]) == 0
+    model = load(out)
+    assert arch_of(model) == arch and not model.training
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["arch"] == arch and meta["parameters"] == parameters and meta["recipe"] == "best"
+    assert [h["epoch"] for h in meta["history"]] == [1, 2] and 0.3 < meta["test_accuracy"] <= 1
+    assert {"unsure", "not_a_digit"} <= meta["test"].keys()
+    assert f"network: {arch}" in capsys.readouterr().out
+
+
+def test_dense_weights_go_to_their_own_file_by_default():
+    from cnn.paths import DEFAULT_WEIGHTS, default_weights
+
+    assert train.parse_args(["--arch", "dense44"]).out == str(default_weights("dense44"))
+    assert train.parse_args([]).out == str(DEFAULT_WEIGHTS)
+    assert default_weights("dense30").name == "mnist_dense30.pt"
+
+
 def test_same_seed_same_weights_on_cpu(mnist_dir, tmp_path):
     for name in ("a", "b"):
         args = ["--limit", "300", "--epochs", "1", "--seed", "7", "--device", "cpu", "--no-progress"]
