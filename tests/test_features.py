@@ -62,3 +62,14 @@ def test_tile_lays_maps_out_in_a_grid():
     np.testing.assert_array_equal(mosaic[6:8, 0:3], maps[4])
     assert np.isnan(mosaic[2]).all() and np.isnan(mosaic[:, 3]).all() and np.isnan(mosaic[6:8, 4:7]).all()
     assert channel[6, 0] == 4 and channel[0, 5] == 1 and channel[2, 0] == -1
+
+
+def test_a_shifted_input_gives_shifted_conv1_maps(net):
+    """What the Move it part says: convolution moves with the digit (away from the borders, where zeros come in)."""
+    from cnn.perturb import Move, apply
+
+    image = np.zeros((28, 28), np.float32)
+    image[8:20, 9:17] = np.random.default_rng(4).random((12, 8))
+    moved = apply(image, Move(dx=3, dy=2)).numpy()
+    a, b = feature_maps(net, image)["conv1"], feature_maps(net, moved)["conv1"]  # (32, 26, 26)
+    np.testing.assert_allclose(b[:, 2:, 3:], a[:, :-2, :-3], atol=1e-6)
