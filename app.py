@@ -9,29 +9,35 @@ from contextlib import contextmanager
 import numpy as np
 import streamlit as st
 import torch
+import torch.nn as nn
 from streamlit_drawable_canvas import st_canvas
 
 from cnn.canvas import MAX_STROKES, CanvasError, read_drawing, strokes_in_state
 from cnn.checkpoint import MetadataError, load_metadata
 from cnn.explain import UNSURE_BELOW
 from cnn.features import forward_with_maps, kernels, tile
-from cnn.model import FEATURE_LAYERS, IMAGE_SIZE, ConvNet, WeightsError, count_parameters, load
-from cnn.paths import DEFAULT_WEIGHTS, metadata_path
+from cnn import robustness
+from cnn.model import (
+    FEATURE_LAYERS, IMAGE_SIZE, TRAIN_HINT, ConvNet, WeightsError, count_parameters, load, predict_proba,
+)
+from cnn.paths import DEFAULT_WEIGHTS, ROBUSTNESS, metadata_path, shipped_networks, shown
 from cnn.preprocess import BOX, SIZE, preprocess_steps, too_small
 from ui.analysis import steps_ui, sure_ui, unsure_figures, why_ui
 from ui.canvas_tools import clear_button
 from ui.explorer1d import explorer_ui
 from ui.explorer2d import explorer2d_ui
-from ui.figures import PLOT_CONFIG, image_figure, kernel_figure, mosaic_figure, percent, probability_figure
+from ui.dense import dense_ui
+from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, image_figure, kernel_figure, mosaic_figure, percent, probability_figure
 from ui.markdown import literal
 from ui.model_panel import model_ui
+from ui.move import move_ui
 from ui.training import training_ui
 
 CANVAS_SIZE = 280
 DEFAULT_PEN = 20  # on a 280-pixel canvas this becomes MNIST's 2-3 pixel strokes once the digit is fitted to 20x20
 MAP_COLUMNS = 8  # each layer's maps are tiled this many to a row
-ANALYSIS_TABS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution"]
-LESSON_TABS = ["1D convolution padding", "The model and its parameters", "How it was trained"]
+ANALYSIS_TABS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it"]
+LESSON_TABS = ["1D convolution padding", "The model and its parameters", "Dense against convolution", "How it was trained"]
 log = logging.getLogger("digit-page")
 # Less empty space above the title, so the canvas, the network's input and the prediction fit one laptop screen.
 PAGE_CSS = """<style>
@@ -50,19 +56,25 @@ def guarded(what: str):
         st.error(f"{what} could not be shown ({type(e).__name__}: {literal(e)}). The rest of the page still works.")
 
 
-@st.cache_resource(show_spinner="Loading the network…", max_entries=2)
-def _load_model(path: str, mtime: float) -> ConvNet:
-    """The network, loaded once per process and per weights file version; shared by every session: never mutate."""
+@st.cache_resource(show_spinner="Loading the network…", max_entries=10)
+def _load_model(path: str, mtime: float) -> nn.Module:
+    """A network, loaded once per process and per weights file version; shared by every session: never mutate."""
     torch.set_num_threads(1)  # one drawing at a time is tiny work: threads only add overhead and contention
     return load(path)
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
+@st.cache_data(show_spinner=False, max_entries=10)
 def _load_metadata(path: str, mtime: float) -> dict:
     try:
         return load_metadata(path)
     except MetadataError:
         return {}
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _load_robustness(mtimes: tuple[float, ...]) -> dict | None:
+    data = robustness.read()
+    return data if robustness.current(data) else None
 
 
 def _mtime(path) -> float:
@@ -72,16 +84,37 @@ def _mtime(path) -> float:
         return 0.0
 
 
-def model_or_error() -> tuple[ConvNet | None, str | None]:
+def network(name: str = "convnet") -> tuple[nn.Module | None, str | None]:
+    """A shipped network (cnn.paths.shipped_networks), or why it cannot be loaded."""
+    path = shipped_networks()[name]
     try:
-        return _load_model(str(DEFAULT_WEIGHTS), _mtime(DEFAULT_WEIGHTS)), None
+        return _load_model(str(path), _mtime(path)), None
     except WeightsError as e:
         return None, str(e)
 
 
-def metadata() -> dict:
-    """The shipped weights' metadata (what training and the benchmarks measured), or {} if it cannot be read."""
-    return _load_metadata(str(DEFAULT_WEIGHTS), _mtime(metadata_path(DEFAULT_WEIGHTS)))
+def model_or_error() -> tuple[ConvNet | None, str | None]:
+    model, error = network("convnet")
+    if model is not None and not isinstance(model, ConvNet):
+        return None, f"{shown(DEFAULT_WEIGHTS)} does not hold the convnet: {TRAIN_HINT}"
+    return model, error
+
+
+def networks(names=COMPARED) -> dict[str, nn.Module]:
+    """The named shipped networks whose weights load, in order."""
+    loaded = {name: network(name)[0] for name in names}
+    return {name: model for name, model in loaded.items() if model is not None}
+
+
+def metadata(name: str = "convnet") -> dict:
+    """A network's metadata (what training and the benchmarks measured), or {} if it cannot be read."""
+    path = shipped_networks()[name]
+    return _load_metadata(str(path), _mtime(metadata_path(path)))
+
+
+def robustness_figures() -> dict | None:
+    """The measured accuracy of every network on MNIST's test digits moved, if it was measured on these weights."""
+    return _load_robustness(tuple(_mtime(p) for p in shipped_networks().values()) + (_mtime(ROBUSTNESS),))
 
 
 # --- the drawing and everything that depends on it -------------------------------------------------------------------
@@ -133,6 +166,26 @@ def prediction_ui(probs: np.ndarray | None, model_error: str | None, problem: st
             f"{top}, then {runner_up}).{unsure_figures(metadata())} Try writing the digit larger or more plainly."
         )
     st.plotly_chart(probability_figure(probs), config=PLOT_CONFIG, key="probs")
+
+
+def dense_reading_ui(image: np.ndarray) -> None:
+    """The dense network with the convnet's parameter budget, reading the same 28x28 input; and all three's sizes."""
+    model, error = network("dense44")
+    if model is None:
+        st.caption(f"No dense network to compare: {literal(error)}")
+        return
+    probs = predict_proba(model, image)[0]
+    top = int(probs.argmax())
+    st.markdown(f"**A dense network reads it as {top}** ({literal(percent(probs[top]))})")
+    st.plotly_chart(probability_figure(probs, height=130), config=PLOT_CONFIG, key="dense_probs")
+    sizes = []
+    for name in COMPARED:
+        meta = metadata(name)
+        if isinstance(meta.get("parameters"), int) and isinstance(meta.get("test_accuracy"), float):
+            sizes.append(f"{NETWORK_NAMES[name]}: {meta['parameters']:,} parameters, {meta['test_accuracy']:.2%}")
+    if sizes:
+        st.caption(literal("On MNIST's test digits: " + "; ".join(sizes) + ".") + " Move your digit in **Move it** "
+                   "below and see which one still reads it.")
 
 
 def layer_info(model: ConvNet) -> dict[str, str]:
@@ -252,6 +305,9 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
     with predicted:  # written first, though shown third: the answer reaches the screen before the figures
         st.markdown("#### 3 · What it reads")
         prediction_ui(probs, model_error, not_read)
+        if probs is not None:
+            with guarded("The dense network's reading"):
+                dense_reading_ui(image)
     with seen:
         st.markdown("#### 2 · What the network sees")
         if problem:
@@ -270,6 +326,7 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
         "How sure is it?": lambda: sure_ui(model, image, metadata()),
         "Why this digit?": lambda: why_ui(model, image, probs),
         "2D convolution": lambda: explorer2d_ui(model, image, maps),
+        "Move it": lambda: move_ui(networks(), image, int(probs.argmax()), robustness_figures()),
     }
     for tab, name in zip(tabs, ANALYSIS_TABS):
         if not tab.open:  # only the open tab is computed: a stroke costs what the learner is looking at
@@ -295,6 +352,9 @@ def lessons_ui() -> None:
     parts = {
         "1D convolution padding": explorer_ui,
         "The model and its parameters": model_ui,
+        "Dense against convolution": lambda: dense_ui(
+            networks(shipped_networks()), {name: metadata(name) for name in shipped_networks()}
+        ),
         "How it was trained": lambda: training_ui(DEFAULT_WEIGHTS),
     }
     for tab, name in zip(tabs, LESSON_TABS):

@@ -23,6 +23,9 @@ from cnn.conv2d import conv2d
 from cnn.explain import grad_cam, input_gradient, mc_dropout, occlusion
 from cnn.features import feature_maps, forward_with_maps
 from cnn.model import load, predict_proba
+from cnn.paths import shipped_networks
+from cnn.perturb import Move, apply
+from cnn.robustness import probability_along
 from cnn.preprocess import canvas_to_mnist, preprocess_steps
 from cnn.strokes import draw_digit
 
@@ -42,12 +45,19 @@ def the_three(model, canvas):
     return predict_proba(model, image), feature_maps(model, image)
 
 
+def a_stroke(model, dense, png: bytes):
+    """What the page computes for a stroke with the first screen only: the canvas read, prepared, both readings."""
+    image = preprocess_steps(decode_png(png, 280, 280)).final
+    return forward_with_maps(model, image), predict_proba(dense, image)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=200)
     args = p.parse_args()
     torch.set_num_threads(1)
     model = load()
+    nets = {name: load(shipped_networks()[name]) for name in ("convnet", "dense44", "dense30")}
     canvas = draw_digit(5)
     image = canvas_to_mnist(canvas)
     kernel = model.conv1.weight[0, 0].detach().numpy()
@@ -69,6 +79,13 @@ def main() -> None:
         ("Why tab: grad_cam", lambda: grad_cam(model, image, 5)),
         ("Why tab: input_gradient", lambda: input_gradient(model, image, 5)),
         ("2D tab: conv2d 28x28, 3x3", lambda: conv2d(image, kernel, "same")),
+        ("first screen: the dense 784-44-10 network's reading", lambda: predict_proba(nets["dense44"], image)),
+        ("what a stroke runs, with the dense reading beside the prediction", lambda: a_stroke(model, nets["dense44"], png)),
+        ("Move it tab: one moved image read by all three networks",
+         lambda: [predict_proba(m, apply(image, Move(dx=3, dy=-2, rotate=15, scale=0.9, stroke=1, noise=0.1)).numpy())
+                  for m in nets.values()]),
+        ("Move it tab: a sweep of 17 shifts, all three networks",
+         lambda: probability_along(nets, image, Move(rotate=15), "dx", 5)),
     ]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread, median of {r} runs, one 280x280 drawing")
     for name, fn in rows:

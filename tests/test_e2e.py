@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.conftest import require_browser
@@ -52,11 +54,50 @@ def test_every_part_opens_without_an_error(page):
         "How sure is it?": "Monte Carlo dropout",
         "Why this digit?": "Evidence for the digit",
         "2D convolution": "Output size",
+        "Move it": "Sweep one control",
         "1D convolution padding": "padded input",
         "The model and its parameters": "Dense layer parameters",
+        "Dense against convolution": "What the convnet's conv1 learned",
         "How it was trained": "Test accuracy",
     }
     for tab, text in expected.items():
         page.get_by_role("tab", name=tab).click()
         page.get_by_text(text).first.wait_for(timeout=30_000)
         assert pagedriver.error_elements(page) == [], tab
+
+
+def test_move_it_moves_the_digit_and_every_network_reads_it(page):
+    if pagedriver.prediction(page) is not None:
+        pagedriver.clear(page)
+    pagedriver.draw_digit(page, 7)
+    pagedriver.wait_for_prediction(page, "7")
+    page.get_by_role("tab", name="Move it").click()
+
+    def readings() -> dict[str, str]:
+        return page.evaluate(
+            """() => Object.fromEntries([...document.querySelectorAll('[data-testid="stMetric"]')]
+                 .map(m => [m.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
+                            m.querySelector('[data-testid="stMetricValue"]').innerText.trim()])
+                 .filter(([label]) => label.endsWith(' reads')))"""
+        )
+
+    def chances() -> list[str]:
+        return [t for t in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts() if t.startswith("p(7)")]
+
+    page.get_by_text("Sweep one control").first.wait_for(timeout=30_000)
+    before, p_before = readings(), chances()
+    assert set(before) == {"convnet reads", "dense 784→44→10 reads", "dense 784→30→10 reads"}
+    assert before["convnet reads"] == "7" and len(p_before) == 3
+    slider = page.get_by_role("slider", name="Shift right (pixels)")
+    slider.focus()
+    for _ in range(8):
+        slider.press("ArrowRight")
+    assert slider.evaluate("e => e.value ?? e.getAttribute('aria-valuenow')") == "8"
+    deadline = time.monotonic() + 30
+    while chances() == p_before:  # the moved digit's readings arrive
+        assert time.monotonic() < deadline, "the readings did not change when the digit moved 8 pixels"
+        time.sleep(0.05)
+    after = readings()
+    print(f"\nshifted 8 pixels right: {after} (unmoved: {before}); p(7) {chances()} (unmoved: {p_before})")
+    assert set(after) == set(before) and all(v.isdigit() for v in after.values())
+    assert pagedriver.error_elements(page) == []

@@ -24,7 +24,7 @@ from tools import pagedriver
 pytestmark = pytest.mark.e2e
 require_browser()
 
-ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution"]
+ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it"]
 CYCLES = 100
 
 # Records every websocket the page opens (to replay a message on it) and every error the page reports.

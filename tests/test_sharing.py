@@ -19,24 +19,25 @@ def test_the_cached_model_and_global_random_state_stay_untouched(tmp_path, monke
     weights = tmp_path / "mnist_cnn.pt"  # a fresh path: the page's cache must load it, through our spy
     shutil.copy(paths.DEFAULT_WEIGHTS, weights)
     monkeypatch.setattr(paths, "DEFAULT_WEIGHTS", weights)
-    loaded = []
+    loaded = {}
     real_load = model_module.load
 
-    def spy(*a, **k):
-        loaded.append(real_load(*a, **k))
-        return loaded[-1]
+    def spy(path, *a, **k):
+        loaded.setdefault(str(path), []).append(real_load(path, *a, **k))
+        return loaded[str(path)][-1]
 
     monkeypatch.setattr(model_module, "load", spy)
     torch_rng, numpy_rng = torch.get_rng_state(), np.random.get_state()
-    for digit, tab in zip([1, 4, 7, 9, 0], ANALYSIS):
-        at = run_app(draw_digit(digit), analysis=tab, why_method="Input gradient")
+    for digit, tab in zip([1, 4, 7, 9, 0, 3], ANALYSIS):
+        at = run_app(draw_digit(digit), analysis=tab, why_method="Input gradient", mv_dx=3)
         assert not at.exception and metric(at, "Prediction") == str(digit)
-    assert len(loaded) == 1  # loaded once, then shared from the cache
-    shared = loaded[0]
-    assert not shared.training and all(p.grad is None for p in shared.parameters())
-    reference = real_load(weights)
-    for k, v in reference.state_dict().items():
-        assert torch.equal(shared.state_dict()[k], v), k
+    assert len(loaded[str(weights)]) == 1  # loaded once, then shared from the cache
+    for path, models in loaded.items():
+        shared = models[0]
+        assert not shared.training and all(p.grad is None for p in shared.parameters())
+        reference = real_load(path)
+        for k, v in reference.state_dict().items():
+            assert torch.equal(shared.state_dict()[k], v), (path, k)
     assert torch.equal(torch.get_rng_state(), torch_rng)
     assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), numpy_rng))
 

@@ -7,7 +7,7 @@ import pytest
 
 from cnn.checkpoint import load_metadata
 from cnn.evaluate import decode_image, evaluate_model
-from cnn.model import count_parameters, load
+from cnn.model import count_parameters, load, predict_proba
 from cnn.paths import DEFAULT_WEIGHTS, WEIGHTS_DIR
 
 KERAS_WEIGHTS = WEIGHTS_DIR / "mnist_cnn_keras.pt"
@@ -41,3 +41,42 @@ def test_shipped_metadata_describes_the_network():
     assert meta["parameters"] == count_parameters(load(DEFAULT_WEIGHTS)) == 34_826
     assert meta["train_samples"] == 54_000 and meta["val_samples"] == 6_000
     assert len(meta["history"]) == meta["hyperparameters"]["epochs"]
+
+
+@pytest.mark.parametrize(
+    "name, arch, parameters, at_least",
+    # the dense networks' accuracy as measured when they were trained (README), less half a point
+    [("dense44", "dense44", 34_990, 0.964), ("dense30", "dense30", 23_860, 0.950),
+     ("dense44, no dropout", "dense44", 34_990, 0.975), ("dense30, no dropout", "dense30", 23_860, 0.971)],
+)
+def test_shipped_dense_networks_score_what_they_claim(mnist_test, name, arch, parameters, at_least):
+    from cnn.model import arch_of
+    from cnn.paths import shipped_networks
+
+    images, labels = mnist_test
+    path = shipped_networks()[name]
+    model = load(path, arch=arch)
+    r = evaluate_model(model, images, labels)
+    meta = load_metadata(path)
+    assert arch_of(model) == meta["arch"] == arch and meta["parameters"] == count_parameters(model) == parameters
+    assert r["accuracy"] >= at_least and abs(meta["test_accuracy"] - r["accuracy"]) < 1e-9
+    assert meta["recipe"] == "best" and meta["hyperparameters"]["dropout"] == (0.0 if "no dropout" in name else 0.5)
+
+
+def test_the_shipped_robustness_figures_are_those_of_the_shipped_weights(mnist_test):
+    """weights/robustness.json: measured on these very files, and a few of its figures measured again here."""
+    from cnn.data import to_float
+    from cnn.paths import shipped_networks
+    from cnn.perturb import Move, apply
+    from cnn.robustness import current, read
+
+    data = read()
+    assert current(data) and data["test_digits"] == 10_000
+    images, labels = mnist_test
+    x = to_float(images)
+    for sweep, value, move in [("shift_x", 4, Move(dx=4)), ("shift_y", -6, Move(dy=-6)), ("rotation", 30, Move(rotate=30))]:
+        moved = apply(x, move).numpy()
+        s = data["sweeps"][sweep]
+        for name, path in shipped_networks().items():
+            accuracy = float((predict_proba(load(path), moved).argmax(1) == labels).mean())
+            assert s["accuracy"][name][s["values"].index(value)] == pytest.approx(accuracy, abs=1e-6), (sweep, name)

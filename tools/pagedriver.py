@@ -61,13 +61,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(port: int | None = None, env: dict | None = None, app: str = "app.py", timeout: float = 90):
-    """`streamlit run app.py` on a free local port; yields (url, process). The server is stopped afterwards."""
+def streamlit_server(
+    port: int | None = None, env: dict | None = None, app: str = "app.py", timeout: float = 90, cwd: Path | None = None
+):
+    """`streamlit run app.py` on a free local port, from the project (or `cwd`, another checkout of it); yields (url,
+    process). The server is stopped afterwards."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     log = open(os.devnull, "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=cwd or ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + timeout

@@ -242,3 +242,70 @@ def confusion_figure(cm: np.ndarray) -> go.Figure:
     fig.update_xaxes(title="predicted digit", type="category", side="top")
     fig.update_yaxes(title="true digit", type="category", autorange="reversed")
     return fig
+
+
+NETWORK_COLOURS = {"convnet": ACCENT, "dense44": "#1f77b4", "dense30": MUTED}
+NETWORK_NAMES = {
+    "convnet": "convnet",
+    "dense44": "dense 784→44→10",
+    "dense30": "dense 784→30→10",
+    "dense44, no dropout": "dense 784→44→10, no dropout",
+    "dense30, no dropout": "dense 784→30→10, no dropout",
+}
+COMPARED = ("convnet", "dense44", "dense30")  # the networks trained with one recipe, which the page compares
+
+
+def sweep_figure(values: list[float], probs: dict[str, list[float]], current: float, label: str, digit: int) -> go.Figure:
+    """Each network's probability of the drawn digit as one control moves over its range; a line at its value now."""
+    fig = go.Figure()
+    for arch, p in probs.items():
+        fig.add_scatter(x=values, y=p, name=NETWORK_NAMES.get(arch, arch), mode="lines+markers",
+                        line=dict(color=NETWORK_COLOURS.get(arch), width=2.5), marker=dict(size=5),
+                        customdata=[_html(percent(v)) for v in p],
+                        hovertemplate=f"{label} %{{x}}: p({digit}) %{{customdata}}<extra>%{{fullData.name}}</extra>")
+    fig.add_vline(x=current, line=dict(color="#888", width=1, dash="dot"))
+    fig.update_layout(height=260, margin=dict(l=8, r=8, t=28, b=8), hovermode="x unified",
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title=f"p({digit})")
+    fig.update_xaxes(title=label)
+    return fig
+
+
+def robustness_figure(sweeps: dict) -> go.Figure:
+    """Accuracy on MNIST's test digits against shift (right and down) and against rotation, for each network."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("shifted (pixels)", "turned (degrees)"), horizontal_spacing=0.08)
+    for col, names in ((1, ("shift_x", "shift_y")), (2, ("rotation",))):
+        for name in names:
+            s = sweeps[name]
+            for arch, acc in s["accuracy"].items():
+                dotted = name == "shift_y"
+                fig.add_scatter(
+                    x=s["values"], y=acc, mode="lines", row=1, col=col,
+                    name=NETWORK_NAMES.get(arch, arch) + (" (down)" if dotted else " (right)" if name == "shift_x" else ""),
+                    legendgroup=arch, showlegend=name == "shift_x",
+                    line=dict(color=NETWORK_COLOURS.get(arch), width=2.5, dash="dot" if dotted else "solid"),
+                    hovertemplate=f"{s['what']} %{{x}}: %{{y:.1%}}<extra>%{{fullData.name}}</extra>",
+                )
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    fig.update_layout(height=320, margin=dict(l=8, r=8, t=30, b=8), hovermode="x unified",
+                      legend=dict(orientation="h", y=-0.18, yanchor="top", x=0))
+    return fig
+
+
+def curves_figure(histories: dict[str, list[dict]], metric: str) -> go.Figure:
+    """Training (dashed) and validation (solid) curves of several networks, one colour each."""
+    fig = go.Figure()
+    for arch, history in histories.items():
+        epochs = [h["epoch"] for h in history]
+        for kind, dash in (("train", "dash"), ("val", "solid")):
+            fig.add_scatter(x=epochs, y=[h.get(f"{kind}_{metric}") for h in history], mode="lines",
+                            name=f"{NETWORK_NAMES.get(arch, arch)}, {'training' if kind == 'train' else 'validation'}",
+                            line=dict(color=NETWORK_COLOURS.get(arch), width=2, dash=dash))
+    fig.update_layout(height=300, margin=dict(l=8, r=8, t=30, b=8), hovermode="x unified",
+                      title=dict(text=metric, font=dict(size=13)), legend=dict(font=dict(size=10)))
+    fig.update_xaxes(title="epoch")
+    if metric == "accuracy":
+        fig.update_yaxes(tickformat=".1%")
+    return fig
