@@ -3,7 +3,8 @@
     python bench/page_latency.py [--digits 20] [--tab "Feature maps"] [--against REV]
 
 Starts `streamlit run app.py` on a free port, draws digits with the mouse (clearing between them), and prints the
-median and spread of the times the page itself records (a mouse-up listener and a watcher on the Prediction metric).
+median and spread of the times the page itself records (a mouse-up listener, a watcher on the Prediction metric, and
+the page's last change before half a second of quiet: the page settled).
 With --against REV it also serves the page as it was at git revision REV (extracted to a temporary folder) and
 draws on both in turns, one digit each, so that both are timed side by side in one run on the same machine.
 """
@@ -57,22 +58,26 @@ def main() -> None:
                 page.close()
             page, _ = pagedriver.open_page(b, url)
             page.get_by_role("tab", name=args.tab).click()
-            pages[name] = (page, loads, [], [0])
+            pages[name] = (page, loads, [], [0], [])
         for k in range(args.digits):
             digit = k % 10
-            for name, (page, _, times, wrong) in pages.items():
+            for name, (page, _, times, wrong, settled) in pages.items():
                 if pagedriver.prediction(page) is not None:
                     pagedriver.clear(page)
+                    pagedriver.wait_for_settled(page)
                 pagedriver.draw_digit(page, digit)
                 shown, seconds = pagedriver.wait_for_prediction(page)
+                settled.append(pagedriver.wait_for_settled(page) * 1000)
                 times.append(seconds * 1000)
                 wrong[0] += shown != str(digit)
-                print(f"{name}: digit {digit}: Prediction {shown} after {seconds * 1000:.0f} ms")
-        for name, (_, loads, times, wrong) in pages.items():
+                print(f"{name}: digit {digit}: Prediction {shown} after {seconds * 1000:.0f} ms, settled after "
+                      f"{settled[-1]:.0f} ms")
+        for name, (_, loads, times, wrong, settled) in pages.items():
             print(f"{name}: page open to usable canvas: median {statistics.median(loads):.2f} s over {len(loads)} "
                   f"loads (first {loads[0]:.2f} s)")
             print(f"{name}: mouse-up to Prediction ({args.tab} tab open): {summary(times)}, over {len(times)} digits "
                   f"({wrong[0]} misread)")
+            print(f"{name}: mouse-up to a settled page: {summary(settled)}")
 
 
 if __name__ == "__main__":

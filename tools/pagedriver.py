@@ -27,11 +27,12 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 
-# Runs in the page: records when the mouse button goes up, and when the Prediction metric shows a new value.
+# Runs in the page: records when the mouse button goes up, when the Prediction metric shows a new value, and when
+# the page last changed at all.
 WATCH_JS = """
 () => {
   if (window.__watch) return;
-  const w = window.__watch = {up: null, changes: []};
+  const w = window.__watch = {up: null, changes: [], lastMutation: performance.now()};
   window.addEventListener('mouseup', () => { w.up = performance.now(); }, true);
   const read = () => {
     for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
@@ -43,6 +44,7 @@ WATCH_JS = """
   };
   w.last = read();
   new MutationObserver(() => {
+    w.lastMutation = performance.now();
     const v = read();
     if (v !== w.last) { w.last = v; w.changes.push({value: v, t: performance.now()}); }
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
@@ -172,6 +174,17 @@ def wait_for_prediction(page, expected: str | None = None, timeout: float = 30) 
             return after[0]["value"], (after[0]["t"] - w["up"]) / 1000
         time.sleep(0.02)
     raise TimeoutError(f"no new Prediction{'' if expected is None else ' ' + expected} within {timeout:.0f}s")
+
+
+def wait_for_settled(page, quiet: float = 0.5, timeout: float = 30) -> float:
+    """Seconds from the last mouse-up to the page's last change, once it has not changed for `quiet` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        w = page.evaluate("() => ({up: window.__watch.up, last: window.__watch.lastMutation, now: performance.now()})")
+        if w["up"] is not None and w["now"] - w["last"] >= quiet * 1000:
+            return max(w["last"] - w["up"], 0) / 1000
+        time.sleep(0.05)
+    raise TimeoutError(f"the page kept changing for {timeout:.0f}s")
 
 
 def clear(page) -> None:
