@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import traceback
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from ui.canvas_tools import clear_button
 from ui.explorer1d import explorer_ui
 from ui.explorer2d import explorer2d_ui
 from ui.dense import dense_ui
-from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, image_figure, kernel_figure, mosaic_figure, percent, probability_figure
+from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, bars_html, image_figure, kernel_figure, mosaic_figure, percent, probability_figure
 from ui.markdown import literal
 from ui.model_panel import model_ui
 from ui.move import move_ui
@@ -63,8 +64,9 @@ def _load_model(path: str, mtime: float) -> nn.Module:
     return load(path)
 
 
-@st.cache_data(show_spinner=False, max_entries=10)
+@st.cache_resource(show_spinner=False, max_entries=10)
 def _load_metadata(path: str, mtime: float) -> dict:
+    """A network's metadata, read once per file version and shared by every session without copying: never mutate."""
     try:
         return load_metadata(path)
     except MetadataError:
@@ -176,8 +178,8 @@ def dense_reading_ui(image: np.ndarray) -> None:
         return
     probs = predict_proba(model, image)[0]
     top = int(probs.argmax())
-    st.markdown(f"**A dense network reads it as {top}** ({literal(percent(probs[top]))})")
-    st.plotly_chart(probability_figure(probs, height=130), config=PLOT_CONFIG, key="dense_probs")
+    st.html(f"<div><b>A dense network reads it as {top}</b> ({html.escape(percent(probs[top]))})</div>"
+            + bars_html(probs))
     sizes = []
     for name in COMPARED:
         meta = metadata(name)

@@ -27,8 +27,12 @@ def test_the_dense_reading_sits_beside_the_prediction(nets):
     drawing = draw_digit(5)
     at = run_app(drawing)
     probs = predict_proba(nets["dense44"], canvas_to_mnist(drawing))[0]
-    heading = next(m.value for m in at.markdown if m.value.startswith("**A dense network reads it as"))
-    assert heading.startswith(f"**A dense network reads it as {probs.argmax()}**")
+    (reading,) = [h.proto.body for h in at.get("html") if "A dense network reads it as" in h.proto.body]
+    assert f"<b>A dense network reads it as {probs.argmax()}</b>" in reading
+    from ui.figures import percent
+
+    bars = re.search(r'aria-label="probabilities, ([^"]*)"', reading).group(1)
+    assert bars == ", ".join(f"{d}: {percent(p).replace('<', '&lt;').replace('>', '&gt;')}" for d, p in enumerate(probs))
     caption = shown(next(c.value for c in at.caption if c.value.startswith("On MNIST")))
     for name in COMPARED:
         assert f"{NETWORK_NAMES[name]}: " in caption
