@@ -45,17 +45,20 @@ def shift(x: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
     return out
 
 
-def rotate_scale(x: torch.Tensor, degrees: float, scale: float) -> torch.Tensor:
+def rotate_scale(x: torch.Tensor, degrees, scale) -> torch.Tensor:
     """(N, 28, 28) images turned by `degrees` (counter-clockwise as seen) and zoomed by `scale` about the centre,
-    bilinear, background outside."""
-    if degrees == 0 and scale == 1:
+    bilinear, background outside. Each may be one number for all images or a sequence of N, one per image."""
+    degrees = torch.as_tensor(degrees, dtype=torch.float64).expand(len(x))
+    scale = torch.as_tensor(scale, dtype=torch.float64).expand(len(x))
+    if bool((degrees == 0).all() and (scale == 1).all()):
         return x
-    a = math.radians(degrees)
+    a = torch.deg2rad(degrees)
     # affine_grid maps each output pixel to the input pixel it samples: the inverse of the wanted move. Rows grow
     # downwards, so a counter-clockwise turn as seen is a clockwise one in (x, y) coordinates.
-    cos, sin = math.cos(a) / scale, math.sin(a) / scale
-    theta = torch.tensor([[cos, -sin, 0.0], [sin, cos, 0.0]], dtype=x.dtype).expand(len(x), 2, 3)
-    grid = F.affine_grid(theta, (len(x), 1, *x.shape[1:]), align_corners=False)  # (N, 28, 28, 2)
+    cos, sin = torch.cos(a) / scale, torch.sin(a) / scale  # (N,)
+    theta = torch.zeros(len(x), 2, 3, dtype=torch.float64)
+    theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 0], theta[:, 1, 1] = cos, -sin, sin, cos
+    grid = F.affine_grid(theta.to(x.dtype), (len(x), 1, *x.shape[1:]), align_corners=False)  # (N, 28, 28, 2)
     return F.grid_sample(x[:, None], grid, mode="bilinear", padding_mode="zeros", align_corners=False)[:, 0]
 
 
@@ -85,6 +88,27 @@ def apply(images: np.ndarray | torch.Tensor, move: Move) -> torch.Tensor:
     x = shift(x, move.dx, move.dy)
     x = add_noise(x, move.noise, move.seed)
     return x[0] if single else x
+
+
+def apply_each(image: np.ndarray | torch.Tensor, moves: list[Move]) -> torch.Tensor:
+    """(len(moves), 28, 28): one (28, 28) image under each move, as apply() gives it, in a few batched steps.
+
+    The turn and zoom of all of them is one grid_sample call; strokes are grouped by width; the noise of moves with
+    the same strength and seed is the same, as in apply().
+    """
+    x = torch.as_tensor(np.asarray(image, np.float32) if not torch.is_tensor(image) else image, dtype=torch.float32)
+    x = x[None].expand(len(moves), *x.shape).clone()  # (V, 28, 28)
+    for width in {m.stroke for m in moves}:
+        rows = [i for i, m in enumerate(moves) if m.stroke == width]
+        x[rows] = stroke_width(x[rows], width)
+    x = rotate_scale(x, [m.rotate for m in moves], [m.scale for m in moves])
+    x = torch.stack([shift(x[i : i + 1], m.dx, m.dy)[0] for i, m in enumerate(moves)])
+    for std, seed in {(m.noise, m.seed) for m in moves if m.noise}:
+        rows = [i for i, m in enumerate(moves) if (m.noise, m.seed) == (std, seed)]
+        gen = torch.Generator().manual_seed(seed)
+        noise = std * torch.randn((1, *x.shape[1:]), generator=gen, dtype=x.dtype)  # what apply() draws for one image
+        x[rows] = (x[rows] + noise).clamp(0, 1)
+    return x
 
 
 def validate(move: Move) -> Move:

@@ -23,7 +23,7 @@ from cnn.checkpoint import MetadataError, load_metadata
 from cnn.data import MnistError, load_split, to_float
 from cnn.model import WeightsError, load, predict_proba
 from cnn.paths import ROBUSTNESS, shipped_networks, shown
-from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply
+from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply, apply_each
 
 SWEEPS = {
     "shift_x": ("pixels to the right", list(range(-MAX_SHIFT, MAX_SHIFT + 1)), lambda v: Move(dx=v)),
@@ -43,11 +43,24 @@ CONTROLS = {
 }
 
 
+def readings_along(models: dict, image: np.ndarray, move: Move, control: str) -> tuple[np.ndarray, dict]:
+    """`image` under `move` with one control swept over its values: the (V, 28, 28) moved images, and each network's
+    (V, 10) probabilities for them, computed in one batch per network."""
+    moved = apply_each(image, [replace(move, **{control: v}) for v in CONTROLS[control]]).numpy()  # (V, 28, 28)
+    return moved, {name: predict_proba(model, moved) for name, model in models.items()}
+
+
+def at_value(control: str, value) -> int | None:
+    """The index of `value` among the control's sweep values, if it is one of them."""
+    values = CONTROLS[control]
+    matches = [i for i, v in enumerate(values) if abs(v - value) < 1e-9]
+    return matches[0] if matches else None
+
+
 def probability_along(models: dict, image: np.ndarray, move: Move, control: str, digit: int) -> dict[str, list[float]]:
     """Each network's probability of `digit` for `image` moved by `move` with one control swept over its values."""
-    values = CONTROLS[control]
-    moved = np.stack([apply(image, replace(move, **{control: v})).numpy() for v in values])  # (V, 28, 28)
-    return {arch: [float(p) for p in predict_proba(model, moved)[:, digit]] for arch, model in models.items()}
+    _, probs = readings_along(models, image, move, control)
+    return {name: [float(p) for p in probs[name][:, digit]] for name in models}
 
 
 def sha256(path: Path) -> str:

@@ -97,6 +97,16 @@ def test_no_move_changes_nothing_and_batches_match_single_images():
         np.testing.assert_allclose(apply(img, move).numpy(), out, atol=1e-6)
 
 
+def test_many_moves_at_once_match_each_one_alone():
+    from cnn.perturb import apply_each
+
+    moves = [Move(dx=d, rotate=r, scale=z, stroke=k, noise=n, seed=3)
+             for d, r, z, k, n in [(0, 0, 1, 0, 0), (-5, 20, 0.8, 1, 0.1), (7, -45, 1.5, -2, 0.3), (2, 5, 1, 2, 0.1)]]
+    together = apply_each(IMAGES[0], moves).numpy()
+    for move, out in zip(moves, together):
+        np.testing.assert_allclose(out, apply(IMAGES[0], move).numpy(), atol=1e-5)  # float rounding only
+
+
 @pytest.mark.parametrize("move", [Move(dx=9), Move(rotate=50), Move(scale=0.4), Move(stroke=3), Move(noise=0.6)])
 def test_moves_outside_the_controls_are_refused(move):
     with pytest.raises(ValueError, match="out of range"):

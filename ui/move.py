@@ -8,7 +8,7 @@ import streamlit as st
 from cnn.augment import Affine
 from cnn.model import predict_proba
 from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply
-from cnn.robustness import CONTROLS, probability_along
+from cnn.robustness import CONTROLS, at_value, readings_along
 from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, image_figure, percent, robustness_figure, sweep_figure
 from ui.markdown import literal
 
@@ -49,22 +49,29 @@ def move_ui(models: dict, image: np.ndarray, digit: int, robustness: dict | None
         "layer slides the same small filters everywhere, so a moved stroke meets the same filter, moved."
     )
     move = controls_ui()
-    moved = apply(image, move).numpy()
     left, right = st.columns([1, 2])
+    with right:
+        control = st.segmented_control(
+            "Sweep one control", list(CONTROLS), default="dx", format_func=SHORT.get, key="mv_sweep"
+        ) or "dx"
+    # The sweep's images include the one the controls set now: one batch per network reads both.
+    sweep_images, sweep_probs = readings_along(models, image, move, control)
+    now = at_value(control, getattr(move, control))
+    if now is None:
+        moved = apply(image, move).numpy()
+        probs_now = {name: predict_proba(model, moved)[0] for name, model in models.items()}
+    else:
+        moved, probs_now = sweep_images[now], {name: p[now] for name, p in sweep_probs.items()}
     with left:
         st.plotly_chart(image_figure(moved, height=230), config=PLOT_CONFIG, key="mv_image")
         st.caption("The moved 28×28 input, as all the networks receive it.")
     with right:
         cols = st.columns(len(models))
-        for col, (arch, model) in zip(cols, models.items()):
-            probs = predict_proba(model, moved)[0]
+        for col, (name, probs) in zip(cols, probs_now.items()):
             top = int(probs.argmax())
-            col.metric(f"{NETWORK_NAMES[arch]} reads", str(top), help=f"its probability of {top}: {percent(probs[top])}")
+            col.metric(f"{NETWORK_NAMES[name]} reads", str(top), help=f"its probability of {top}: {percent(probs[top])}")
             col.caption(literal(f"p({digit}): {percent(probs[digit])}"))
-        control = st.segmented_control(
-            "Sweep one control", list(CONTROLS), default="dx", format_func=SHORT.get, key="mv_sweep"
-        ) or "dx"
-        along = probability_along(models, image, move, control, digit)
+        along = {name: [float(v) for v in p[:, digit]] for name, p in sweep_probs.items()}
         st.plotly_chart(
             sweep_figure(CONTROLS[control], along, getattr(move, control), LABELS[control], digit),
             config=PLOT_CONFIG, key="mv_sweep_fig",
