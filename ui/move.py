@@ -7,7 +7,7 @@ import streamlit as st
 
 from cnn.augment import Affine
 from cnn.model import predict_proba
-from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply
+from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply, validate
 from cnn.robustness import CONTROLS, at_value, readings_along
 from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, image_figure, percent, robustness_figure, sweep_figure
 from ui.markdown import literal
@@ -38,7 +38,7 @@ def controls_ui() -> Move:
     stroke = c.slider(LABELS["stroke"], -MAX_STROKE, MAX_STROKE, 0, key="mv_stroke")
     noise = c.slider(LABELS["noise"], 0.0, MAX_NOISE, 0.0, 0.05, key="mv_noise")
     c.button("Put it back", on_click=_reset, key="mv_reset")
-    return Move(dx=dx, dy=dy, rotate=rotate, scale=scale, stroke=stroke, noise=noise)
+    return validate(Move(dx=dx, dy=dy, rotate=rotate, scale=scale, stroke=stroke, noise=noise))
 
 
 def move_ui(models: dict, image: np.ndarray, digit: int, robustness: dict | None) -> None:
