@@ -47,28 +47,35 @@ def _signals_deferred():
             signal.raise_signal(s)
 
 
-def save_checkpoint(state_dict: dict, metadata: dict, out: str | Path) -> None:
-    """Write `out` (the state_dict) and its JSON next to it, so that no interruption leaves either half-written.
+def save_checkpoint(state_dict: dict, metadata: dict, out: str | Path, extra: dict | None = None) -> None:
+    """Write `out` (the state_dict), its JSON next to it, and any `extra` {path: object saved with torch.save}, so
+    that no interruption leaves any of them half-written or out of step with the others.
 
-    Both go to temporary files first; only when both are complete are they renamed over the old ones, with
-    Ctrl-C and SIGTERM held back between the two renames so the pair stays consistent.
+    All go to temporary files first; only when all are complete are they renamed over the old ones, with Ctrl-C and
+    SIGTERM held back between the renames so the set stays consistent.
     """
     out = Path(out)
     meta = metadata_path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_pt = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     tmp_json = meta.with_name(f".{meta.name}.{os.getpid()}.tmp")
+    tmp_extra = {Path(p): Path(p).with_name(f".{Path(p).name}.{os.getpid()}.tmp") for p in (extra or {})}
     try:
         torch.save({k: v.detach().cpu().contiguous() for k, v in state_dict.items()}, tmp_pt)
         _fsync(tmp_pt)
         tmp_json.write_text(json.dumps(metadata, indent=1) + "\n")
         _fsync(tmp_json)
+        for path, tmp in tmp_extra.items():
+            torch.save(extra[path], tmp)
+            _fsync(tmp)
         with _signals_deferred():
             os.replace(tmp_pt, out)
             os.replace(tmp_json, meta)
+            for path, tmp in tmp_extra.items():
+                os.replace(tmp, path)
     finally:
-        tmp_pt.unlink(missing_ok=True)
-        tmp_json.unlink(missing_ok=True)
+        for tmp in (tmp_pt, tmp_json, *tmp_extra.values()):
+            tmp.unlink(missing_ok=True)
 
 
 def write_metadata(metadata: dict, weights: str | Path) -> None:

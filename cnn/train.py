@@ -31,6 +31,7 @@ from cnn.device import DeviceError, pick_device
 from cnn.evaluate import evaluate_model, fit_report
 from cnn.model import ARCHITECTURES, DEFAULT_ARCH, build, count_parameters, summary, summary_rows
 from cnn.paths import default_weights, metadata_path
+from cnn.snapshots import Snapshots, snapshot_steps, snapshots_path
 
 AFFINE = Affine()  # the augmentation's ranges, for recipes that augment
 
@@ -157,8 +158,12 @@ def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
                              fused=fused)
 
 
-def train_epoch(model, opt, sched, ema, data: Split, recipe: Recipe, gen: torch.Generator, desc: str, progress: bool):
-    """One pass over `data` in a fresh random order; returns the running mean loss and accuracy, as Keras prints."""
+def train_epoch(
+    model, opt, sched, ema, data: Split, recipe: Recipe, gen: torch.Generator, desc: str, progress: bool, on_step=None
+):
+    """One pass over `data` in a fresh random order; returns the running mean loss and accuracy, as Keras prints.
+
+    `on_step()`, if given, is called after every optimiser step (and the weight average's update)."""
     model.train()
     device = data.x.device
     amp, scaler = _autocast(device, recipe.cpu_bf16)
@@ -187,6 +192,8 @@ def train_epoch(model, opt, sched, ema, data: Split, recipe: Recipe, gen: torch.
                 sched.step()
             if ema is not None:
                 ema.update(model)
+            if on_step is not None:
+                on_step()
             loss_sum += loss.detach() * len(idx)
             correct += (logits.detach().argmax(1) == yb).sum()
             bar.update(len(idx))
@@ -196,11 +203,43 @@ def train_epoch(model, opt, sched, ema, data: Split, recipe: Recipe, gen: torch.
     return loss_sum.item() / n, correct.item() / n
 
 
-def fit(model, train: Split, val: Split, recipe: Recipe, seed: int, progress: bool = True, log=print, on_epoch=None):
+class SnapshotRecorder:
+    """Keeps the kept network's weights (float16) and validation figures at chosen optimiser steps of a run.
+
+    Recording never changes the run: it reads the weights, evaluates without gradients or random numbers, and puts
+    the training network back in training mode when it is the one kept.
+    """
+
+    def __init__(self, steps: list[int], steps_per_epoch: int, val: Split):
+        self.wanted, self.per_epoch, self.val = set(steps), steps_per_epoch, val
+        self.step, self.records = 0, []
+        self.seconds = 0.0  # time spent recording, left out of the run's training time
+
+    def __call__(self, kept: nn.Module, training: nn.Module) -> None:
+        if self.step in self.wanted:
+            t0 = time.perf_counter()
+            was_training = training.training
+            val_loss, val_acc = evaluate(kept, self.val) if len(self.val.x) else (math.nan, math.nan)
+            training.train(was_training)
+            weights = {k: v.detach().to("cpu", torch.float16, copy=True) for k, v in kept.state_dict().items()}
+            self.records.append((self.step, weights, val_loss, val_acc))
+            self.seconds += time.perf_counter() - t0
+        self.step += 1
+
+    def snapshots(self, arch: str) -> Snapshots:
+        steps = [r[0] for r in self.records]
+        state = {k: torch.stack([r[1][k] for r in self.records]) for k in self.records[0][1]}
+        return Snapshots(arch, steps, [round(s / self.per_epoch, 4) for s in steps],
+                         [round(r[2], 6) for r in self.records], [round(r[3], 6) for r in self.records], state)
+
+
+def fit(model, train: Split, val: Split, recipe: Recipe, seed: int, progress: bool = True, log=print, on_epoch=None,
+        recorder: SnapshotRecorder | None = None):
     """Train `model` in place with `recipe`. Returns the per-epoch history and the model to keep.
 
     The model to keep is `model` itself, or its weight average when the recipe keeps one. `on_epoch(record, kept)`,
     if given, is called after each epoch with its history record (benchmarks use it; its time is not counted).
+    `recorder`, if given, sees the kept model before the first step and after every step.
     """
     gen = torch.Generator().manual_seed(seed)
     model.to(memory_format=memory_format(train.x.device))
@@ -216,11 +255,18 @@ def fit(model, train: Split, val: Split, recipe: Recipe, seed: int, progress: bo
             opt, max_lr=recipe.lr, total_steps=total, pct_start=warmup, cycle_momentum=False
         )
     ema = WeightAverage(model, recipe.ema) if recipe.ema else None
+    on_step = None
+    if recorder is not None:
+        recorder(ema.model if ema is not None else model, model)  # step 0: the random start
+
+        def on_step():
+            recorder(ema.model if ema is not None else model, model)
+
     history = []
     for epoch in range(1, recipe.epochs + 1):
         t0 = time.perf_counter()
         desc = f"epoch {epoch}/{recipe.epochs}"
-        train_loss, train_acc = train_epoch(model, opt, sched, ema, train, recipe, gen, desc, progress)
+        train_loss, train_acc = train_epoch(model, opt, sched, ema, train, recipe, gen, desc, progress, on_step)
         kept = ema.model if ema is not None else model
         val_loss, val_acc = evaluate(kept, val) if len(val.x) else (math.nan, math.nan)
         seconds = time.perf_counter() - t0
@@ -251,6 +297,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _snapshot_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value == 1 or not 0 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be 0 (none) or 2 to 1000 (the random start, the end, and between), got {value}")
     return value
 
 
@@ -368,6 +424,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--limit", type=_positive_int, help="train on the first N training samples only (quick runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--snapshots", type=_snapshot_count, default=0, metavar="N",
+        help="also save the weights at about N points of the run, log-spaced in steps, beside the weights "
+        "(.snapshots.pt), to replay how the network learned (0: none; at least 2)",
+    )
     args = p.parse_args(argv)
     if args.out is None:
         args.out = str(default_weights(args.arch))
@@ -423,9 +484,13 @@ def main(argv: list[str] | None = None) -> int:
         train, val = split_train_val(images, labels, device)
         print(f"data: {len(train.x)} training, {len(val.x)} validation samples from {resolve_data_dir(args.data_dir)}")
         model = build(args.arch, dropout=recipe.dropout).to(device)
+        recorder = None
+        if args.snapshots:
+            per_epoch = math.ceil(len(train.x) / recipe.batch_size)
+            recorder = SnapshotRecorder(snapshot_steps(recipe.epochs * per_epoch, args.snapshots), per_epoch, val)
         t0 = time.perf_counter()
-        history, model = fit(model, train, val, recipe, args.seed, progress=not args.no_progress)
-        train_seconds = time.perf_counter() - t0
+        history, model = fit(model, train, val, recipe, args.seed, progress=not args.no_progress, recorder=recorder)
+        train_seconds = time.perf_counter() - t0 - (recorder.seconds if recorder else 0.0)
         test = evaluate_model(model, test_images, test_labels)
         generalisation = fit_report(model, images, labels)
         print(f"test accuracy: {test['accuracy']:.4%} on {test['count']} images (loss {test['loss']:.4f})")
@@ -449,14 +514,15 @@ def main(argv: list[str] | None = None) -> int:
             "history": history,
         }
         try:
-            save_checkpoint(model.state_dict(), metadata, out)
+            extra = {snapshots_path(out): recorder.snapshots(args.arch).to_file()} if recorder else {}
+            save_checkpoint(model.state_dict(), metadata, out, extra)
         except OSError as e:
             print(f"error: could not save to {out} ({e}); the previous weights there are untouched", file=sys.stderr)
             return 1
     except KeyboardInterrupt:
         print(f"\ninterrupted: nothing written; {out} and {metadata_path(out).name} are as they were", file=sys.stderr)
         return 130
-    print(f"saved {out} and {metadata_path(out)}")
+    print(f"saved {out} and {metadata_path(out)}" + (f" and {snapshots_path(out)}" if args.snapshots else ""))
     return 0
 
 
