@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 import torch
 import torch.nn as nn
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_drawable_canvas import st_canvas
 
 from cnn.canvas import MAX_STROKES, CanvasError, read_drawing, strokes_in_state
@@ -23,6 +24,9 @@ from cnn.model import (
 )
 from cnn.paths import DEFAULT_WEIGHTS, ROBUSTNESS, metadata_path, shipped_networks, shown
 from cnn.preprocess import BOX, SIZE, preprocess_steps, too_small
+from cnn.live import LiveQueue, live_data, live_steps
+from cnn.replay import replay, snapshot_models
+from cnn.snapshots import SnapshotError, Snapshots, load_snapshots, snapshots_path
 from ui.analysis import steps_ui, sure_ui, unsure_figures, why_ui
 from ui.canvas_tools import clear_button
 from ui.explorer1d import explorer_ui
@@ -32,12 +36,15 @@ from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, bars_html, image_fi
 from ui.markdown import literal
 from ui.model_panel import model_ui
 from ui.move import move_ui
+from ui.replay import live_ui, replay_ui
 from ui.training import training_ui
 
 CANVAS_SIZE = 280
 DEFAULT_PEN = 20  # on a 280-pixel canvas this becomes MNIST's 2-3 pixel strokes once the digit is fitted to 20x20
 MAP_COLUMNS = 8  # each layer's maps are tiled this many to a row
-ANALYSIS_TABS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it"]
+ANALYSIS_TABS = [
+    "Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it", "How it learned",
+]
 LESSON_TABS = ["1D convolution padding", "The model and its parameters", "Dense against convolution", "How it was trained"]
 log = logging.getLogger("digit-page")
 # Less empty space above the title, so the canvas, the network's input and the prediction fit one laptop screen.
@@ -79,6 +86,25 @@ def _load_robustness(mtimes: tuple[float, ...]) -> dict | None:
     return data if robustness.current(data) else None
 
 
+@st.cache_resource(show_spinner="Loading the training snapshots…", max_entries=2)
+def _load_snapshot_models(path: str, mtime: float) -> tuple[Snapshots, list[nn.Module]]:
+    """The shipped weights' training snapshots, each as a network: loaded once, shared read-only by every session."""
+    snaps = load_snapshots(path)
+    return snaps, snapshot_models(snaps)
+
+
+@st.cache_resource
+def _live_queue() -> LiveQueue:
+    """Who trains a live network on this server now, and who waits: one queue shared by every session."""
+    return LiveQueue()
+
+
+@st.cache_resource(show_spinner="Loading the digits to train on…")
+def _live_data():
+    """The live runs' training and held-out digits: loaded once, shared read-only."""
+    return live_data()
+
+
 def _mtime(path) -> float:
     try:
         return path.stat().st_mtime
@@ -112,6 +138,25 @@ def metadata(name: str = "convnet") -> dict:
     """A network's metadata (what training and the benchmarks measured), or {} if it cannot be read."""
     path = shipped_networks()[name]
     return _load_metadata(str(path), _mtime(metadata_path(path)))
+
+
+def how_it_learned_ui(image: np.ndarray, digit: int) -> None:
+    meta = metadata()
+    hp = meta.get("hyperparameters") if isinstance(meta.get("hyperparameters"), dict) else {}
+    path = snapshots_path(DEFAULT_WEIGHTS)
+    try:
+        snaps, models = _load_snapshot_models(str(path), _mtime(path))
+    except SnapshotError as e:
+        st.info(f"No replay of the training to show: {literal(e)}")
+    else:
+        samples, batch = meta.get("train_samples"), hp.get("batch_size")
+        per_epoch = -(-samples // batch) if isinstance(samples, int) and isinstance(batch, int) and batch > 0 else None
+        replay_ui(replay(snaps, models, image), digit, per_epoch)
+    st.divider()
+    epochs, samples = hp.get("epochs"), meta.get("train_samples")
+    shipped = (f"The shipped network trained for {epochs} passes over {samples:,} digits."
+               if isinstance(epochs, int) and isinstance(samples, int) else "")
+    live_ui(_live_queue(), get_script_run_ctx().session_id, image, digit, _live_data, live_steps(), shipped)
 
 
 def robustness_figures() -> dict | None:
@@ -329,6 +374,7 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
         "Why this digit?": lambda: why_ui(model, image, probs),
         "2D convolution": lambda: explorer2d_ui(model, image, maps),
         "Move it": lambda: move_ui(networks(), image, int(probs.argmax()), robustness_figures()),
+        "How it learned": lambda: how_it_learned_ui(image, int(probs.argmax())),
     }
     for tab, name in zip(tabs, ANALYSIS_TABS):
         if not tab.open:  # only the open tab is computed: a stroke costs what the learner is looking at

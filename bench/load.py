@@ -6,6 +6,11 @@ were its own digit; errors seen on any page; the median and worst stroke-to-pred
 at start and end.
 
     python bench/load.py [--sessions 20] [--seconds 60] [--min-rounds 3]
+    python bench/load.py --sessions 5 --players 20 --live --rounds 5   # others playing the replay, and training live
+
+With --players N, N more sessions each draw a digit, open "How it learned" and keep its replay playing; with --live
+one more session keeps training a fresh network live. The drawing sessions are timed in three phases of one run:
+alone, beside the players, and beside the live run.
 
 The browser's 20 pages run on the same machine as the server, so on a small machine the times include the pages'
 own rendering competing with the server for the CPU; in a classroom each pupil's device renders its own page.
@@ -14,6 +19,7 @@ own rendering competing with the server for the CPU; in a classroom each pupil's
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -44,23 +50,49 @@ def rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
+def open_part(b, url: str, digit: int, tab: str):
+    """A new session that has drawn `digit` and opened `tab`."""
+    page, _ = pagedriver.open_page(b.new_context(viewport={"width": 1280, "height": 800}), url)
+    pagedriver.draw_digit(page, digit)
+    pagedriver.wait_for_prediction(page, timeout=60)
+    page.get_by_role("tab", name=tab).click()
+    return page
+
+
+def keep_playing(pages) -> None:
+    """Press Play on every replay that is not playing now (a play runs through the snapshots once)."""
+    for page in pages:
+        page.evaluate("""() => { for (const b of document.querySelectorAll('.updatemenu-button'))
+                                   if (b.textContent.includes('Play')) b.dispatchEvent(new MouseEvent('click', {bubbles: true})); }""")
+
+
+def keep_training(page) -> None:
+    """Start a live run on `page` unless one is running there."""
+    button = page.get_by_role("button", name="Train a fresh network")
+    if button.count() and not page.get_by_text(re.compile(r"step \d+ of \d+")).count():
+        button.click()
+
+
 def run(
     url: str, pid: int, sessions: int, seconds: float | None = None, rounds: int | None = None, min_rounds: int = 1,
-    log=print,
+    log=print, background=None,
 ) -> dict:
     """Drive `sessions` sessions in turns until `seconds` have passed (and at least `min_rounds` turns are done) or
-    `rounds` turns are done; return figures."""
+    `rounds` turns are done; return figures. `background(browser)`, if given, returns a function called before each
+    round (other sessions' activity to keep going meanwhile)."""
     with pagedriver.browser() as b:
         people = []
         for i in range(sessions):
             page, _ = pagedriver.open_page(b.new_context(viewport={"width": 1280, "height": 800}), url)
             people.append(Session(digit=i % 10, page=page))
+        tick = background(b) if background else (lambda: None)
         start_mb = rss_mb(pid)
         log(f"{sessions} sessions open; server memory {start_mb:.0f} MB")
         t0, done = time.monotonic(), 0
         while (rounds is None or done < rounds) and (
             seconds is None or time.monotonic() - t0 < seconds or done < min_rounds
         ):
+            tick()
             for s in people:  # everyone draws ...
                 if pagedriver.prediction(s.page) is not None:
                     pagedriver.clear(s.page)
@@ -92,7 +124,33 @@ def main() -> None:
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--min-rounds", type=int, default=3, help="draw at least this many times each, however long")
+    p.add_argument("--rounds", type=int, help="draw exactly this many times each (instead of --seconds)")
+    p.add_argument("--players", type=int, default=0, help="more sessions keeping the training replay playing")
+    p.add_argument("--live", action="store_true", help="one more session keeping a live training run going")
     args = p.parse_args()
+    if args.players or args.live:
+        phases = {"alone": None}
+        if args.players:
+            def players(b):
+                pages = [open_part(b, url, i % 10, "How it learned") for i in range(args.players)]
+                return lambda: keep_playing(pages)
+            phases[f"beside {args.players} sessions playing the replay"] = players
+        if args.live:
+            def trainer(b):
+                page = open_part(b, url, 3, "How it learned")
+                return lambda: keep_training(page)
+            phases["beside a live training run"] = trainer
+        with pagedriver.streamlit_server() as (url, proc):
+            for name, background in phases.items():
+                r = run(url, proc.pid, args.sessions, rounds=args.rounds or args.min_rounds, background=background,
+                        log=lambda *a: None)
+                own = sum(s.correct for s in r["sessions"])
+                total = sum(len(s.seen) for s in r["sessions"])
+                errors = sum(len(s.errors) for s in r["sessions"])
+                print(f"{args.sessions} drawing sessions {name}: stroke to prediction median {r['median_ms']:.0f} ms, "
+                      f"worst {r['worst_ms']:.0f} ms; {own}/{total} their own digit, {errors} errors; server memory "
+                      f"{r['start_mb']:.0f} -> {r['end_mb']:.0f} MB")
+        return
     with pagedriver.streamlit_server() as (url, proc):
         r = run(url, proc.pid, args.sessions, seconds=args.seconds, min_rounds=args.min_rounds)
     print(f"\n{'session':>8} {'digit':>6} {'predictions':>12} {'its own digit':>14} {'errors':>7}")

@@ -217,7 +217,8 @@ def test_missing_or_malformed_metadata(tmp_path, monkeypatch, content):
     assert at.error  # and the training record says what is wrong with its file
 
 
-ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it"]
+ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it",
+            "How it learned"]
 
 
 @pytest.mark.parametrize("tab", ANALYSIS)

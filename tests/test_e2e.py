@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -55,6 +56,7 @@ def test_every_part_opens_without_an_error(page):
         "Why this digit?": "Evidence for the digit",
         "2D convolution": "Output size",
         "Move it": "Sweep one control",
+        "How it learned": "Train one live",
         "1D convolution padding": "padded input",
         "The model and its parameters": "Dense layer parameters",
         "Dense against convolution": "What the convnet's conv1 learned",
@@ -101,3 +103,31 @@ def test_move_it_moves_the_digit_and_every_network_reads_it(page):
     print(f"\nshifted 8 pixels right: {after} (unmoved: {before}); p(7) {chances()} (unmoved: {p_before})")
     assert set(after) == set(before) and all(v.isdigit() for v in after.values())
     assert pagedriver.error_elements(page) == []
+
+
+def test_how_it_learned_plays_in_the_browser_and_a_live_run_starts_and_stops(page):
+    if pagedriver.prediction(page) is not None:
+        pagedriver.clear(page)
+    pagedriver.draw_digit(page, 2)
+    pagedriver.wait_for_prediction(page, "2")
+    page.get_by_role("tab", name="How it learned").click()
+    current = page.locator(".slider-currentvalue").first  # plotly's "epochs: ..." label above its slider
+    current.wait_for(timeout=30_000)
+    start_label = current.text_content()
+    page.locator(".updatemenu-button").filter(has_text="Play").first.click()
+    deadline = time.monotonic() + 20
+    while current.text_content() == start_label:  # the frames play in the browser
+        assert time.monotonic() < deadline, "the replay did not play"
+        time.sleep(0.1)
+    print(f"\nreplay: {start_label} -> {current.text_content()}")
+    page.get_by_role("button", name="Train a fresh network").click()
+    progress = page.get_by_text(re.compile(r"step \d+ of \d+"))
+    progress.first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Train a fresh network").wait_for(timeout=30_000)
+    deadline = time.monotonic() + 30
+    while progress.count():  # the stopped run's progress is gone from the page
+        assert time.monotonic() < deadline, "the live run did not stop"
+        time.sleep(0.1)
+    assert pagedriver.error_elements(page) == []
+

@@ -24,7 +24,8 @@ from tools import pagedriver
 pytestmark = pytest.mark.e2e
 require_browser()
 
-ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it"]
+ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it",
+            "How it learned"]
 CYCLES = 100
 
 # Records every websocket the page opens (to replay a message on it) and every error the page reports.

@@ -38,7 +38,8 @@ def test_a_certain_reading_is_not_a_block_quote():
     assert caption.startswith("with probability \\>") and shown(caption) == "with probability > 99.9%"
 
 
-@pytest.mark.parametrize("tab", ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it"])
+@pytest.mark.parametrize("tab", ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it",
+                                 "How it learned"])
 @pytest.mark.parametrize("lesson", ["1D convolution padding", "The model and its parameters", "Dense against convolution",
                                     "How it was trained"])
 def test_no_line_of_the_page_starts_a_quote_or_a_formula(tab, lesson):

@@ -326,3 +326,89 @@ def bars_html(probs: np.ndarray, height: int = 64) -> str:
     label = ", ".join(f"{d}: {_html(percent(p))}" for d, p in enumerate(probs))
     return (f'<div role="img" aria-label="probabilities, {label}" title="{label}" '
             f'style="display:flex;gap:2px;height:{height + 18}px;align-items:flex-end">{"".join(cells)}</div>')
+
+
+def training_figure(views: list[dict], curve: tuple[list, list], digit: int, channels: tuple[list, list],
+                    labels: list[str] | None = None) -> go.Figure:
+    """conv1's kernels, the drawing's conv1 and conv2 maps, its ten probabilities and the point reached on the
+    validation curve, at one point of a training run; or, given several `views` and their slider `labels`, one figure
+    that plays them in the browser (plotly frames: no server round trip while it plays).
+
+    Each view: {"kernels": (32, 3, 3), "conv1": (C1, 26, 26), "conv2": (C2, 11, 11), "probs": (10,), "point": (step,
+    accuracy)}. Maps are scaled to that layer's largest value at that point and rounded to two decimals, which keeps
+    a figure of 30 views a few hundred kB while drawing the same picture.
+    """
+    from plotly.subplots import make_subplots
+
+    from cnn.replay import mosaic
+
+    fig = make_subplots(
+        rows=2, cols=3, column_widths=[0.26, 0.37, 0.37], row_heights=[0.62, 0.38], horizontal_spacing=0.05,
+        vertical_spacing=0.14, specs=[[{}, {}, {}], [{"colspan": 2}, None, {}]],
+        subplot_titles=("conv1's 32 kernels", f"conv1 maps, channels {', '.join(map(str, channels[0]))}",
+                        f"conv2 maps, channels {', '.join(map(str, channels[1]))}", f"probabilities (drawn: {digit})",
+                        "validation accuracy"),
+    )
+
+    def traces(v: dict) -> list:
+        k = mosaic(v["kernels"], 8)
+        bound = float(np.nanmax(np.abs(k))) or 1.0
+        maps = [np.round(mosaic(v[layer] / (float(v[layer].max()) or 1.0), cols), 2)
+                for layer, cols in (("conv1", 2), ("conv2", 4))]
+        top = int(np.argmax(v["probs"]))
+        step, accuracy = v["point"]
+        return [
+            go.Heatmap(z=np.round(k / bound, 2), colorscale=WEIGHT_SCALE, zmin=-1, zmax=1, showscale=False,
+                       hoverinfo="skip"),
+            go.Heatmap(z=maps[0], colorscale=MAP_SCALE, zmin=0, zmax=1, showscale=False, hoverinfo="skip"),
+            go.Heatmap(z=maps[1], colorscale=MAP_SCALE, zmin=0, zmax=1, showscale=False, hoverinfo="skip"),
+            go.Bar(x=[str(d) for d in range(10)], y=np.round(v["probs"], 4),
+                   marker_color=[ACCENT if d == top else MUTED for d in range(10)],
+                   customdata=[_html(percent(p)) for p in v["probs"]],
+                   hovertemplate="digit %{x}: %{customdata}<extra></extra>"),
+            go.Scatter(x=[step + 1], y=[accuracy], mode="markers", marker=dict(color=ACCENT, size=11),
+                       hovertemplate=f"step {step:,}: %{{y:.2%}}<extra></extra>"),
+        ]
+
+    for trace, (row, col) in zip(traces(views[0]), [(1, 1), (1, 2), (1, 3), (2, 1), (2, 3)]):
+        fig.add_trace(trace, row=row, col=col)
+    fig.add_scatter(x=[s + 1 for s in curve[0]], y=curve[1], mode="lines", line=dict(color=MUTED, width=2),
+                    hovertemplate="step %{x}: %{y:.2%}<extra></extra>", row=2, col=3)
+    for axis in ("", "2", "3"):
+        fig.update_layout({f"xaxis{axis}": dict(visible=False, constrain="domain"),
+                           f"yaxis{axis}": dict(visible=False, autorange="reversed", scaleanchor=f"x{axis}",
+                                                constrain="domain")})
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", row=2, col=1)
+    fig.update_xaxes(type="category", row=2, col=1)
+    fig.update_xaxes(type="log", title="optimiser steps + 1", row=2, col=3)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02], row=2, col=3)
+    fig.update_layout(height=520, margin=dict(l=8, r=8, t=40, b=8), showlegend=False)
+    if len(views) > 1:
+        fig.frames = [go.Frame(name=str(i), data=traces(v), traces=[0, 1, 2, 3, 4]) for i, v in enumerate(views)]
+        still = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
+        fig.update_layout(
+            height=580,
+            sliders=[dict(active=0, currentvalue=dict(prefix="epochs: "), pad=dict(t=40),
+                          steps=[dict(label=label, method="animate", args=[[str(i)], still])
+                                 for i, label in enumerate(labels or map(str, range(len(views))))])],
+            updatemenus=[dict(
+                type="buttons", direction="left", x=0, y=-0.02, xanchor="left", yanchor="top", pad=dict(t=30),
+                buttons=[
+                    dict(label="▶ Play", method="animate",
+                         args=[None, dict(frame=dict(duration=350, redraw=True), fromcurrent=True,
+                                          transition=dict(duration=0))]),
+                    dict(label="❚❚ Pause", method="animate",
+                         args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                            transition=dict(duration=0))]),
+                ],
+            )],
+        )
+    return fig
+
+
+def replay_figure(r, digit: int) -> go.Figure:
+    """The snapshots of a training run (cnn.replay.Replay), played in the browser."""
+    views = [{"kernels": r.kernels[i], "conv1": r.conv1[i], "conv2": r.conv2[i], "probs": r.probs[i],
+              "point": (r.steps[i], r.val_accuracy[i])} for i in range(len(r.steps))]
+    return training_figure(views, (r.steps, r.val_accuracy), digit, (r.channels1, r.channels2),
+                           [f"{e:.3g}" for e in r.epochs])

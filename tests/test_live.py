@@ -1,0 +1,106 @@
+"""Training one live: the shipped sample, the run itself, and the queue that lets one run at a time."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+import torch
+
+from cnn import live
+from cnn.live import LiveQueue, LiveRecipe, SampleError, live_data, live_run, live_steps, load_sample, make_sample
+from cnn.preprocess import canvas_to_mnist
+from cnn.strokes import draw_digit
+
+
+def test_the_shipped_sample_is_balanced_checked_and_rebuilt_from_mnist(mnist_dir):
+    from cnn.data import load_split
+
+    images, labels = load_sample()
+    n = 10 * live.PER_DIGIT_TRAIN
+    assert images.shape == (n + 10 * live.PER_DIGIT_VAL, 28, 28) and images.dtype == np.uint8
+    assert np.bincount(labels[:n]).tolist() == [live.PER_DIGIT_TRAIN] * 10
+    assert np.bincount(labels[n:]).tolist() == [live.PER_DIGIT_VAL] * 10
+    full_images, full_labels = load_split("train", mnist_dir, fetch=False)
+    rebuilt_images, rebuilt_labels = make_sample(full_images, full_labels)
+    np.testing.assert_array_equal(rebuilt_images, images)
+    np.testing.assert_array_equal(rebuilt_labels, labels)
+
+
+def test_a_damaged_sample_is_refused_clearly(tmp_path):
+    for kind, name in live.SAMPLE_FILES.items():
+        (tmp_path / name).write_bytes((live.SAMPLE_DIR / name).read_bytes())
+    images = tmp_path / live.SAMPLE_FILES["images"]
+    raw = bytearray(gzip.decompress(images.read_bytes()))
+    raw[1000] ^= 0xFF
+    images.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(SampleError, match="checksum"):
+        load_sample(tmp_path)
+    images.write_bytes(b"not gzip")
+    with pytest.raises(SampleError, match="could not be read"):
+        load_sample(tmp_path)
+
+
+def test_without_the_full_data_the_run_trains_on_the_sample(tmp_path):
+    x, y, xv, yv = live_data(data_dir=tmp_path)  # an empty folder: no MNIST there
+    sample_images, sample_labels = load_sample()
+    n = 10 * live.PER_DIGIT_TRAIN
+    np.testing.assert_array_equal(x, sample_images[:n].astype(np.float32) / 255)
+    np.testing.assert_array_equal(yv, sample_labels[n:])
+
+
+def test_a_live_run_learns_and_touches_nothing_shared(mnist_dir):
+    from cnn.model import load
+
+    shared = load()
+    before = {k: v.clone() for k, v in shared.state_dict().items()}
+    rng = torch.get_rng_state()
+    image = canvas_to_mnist(draw_digit(3))
+    updates = list(live_run(image, live_data(mnist_dir)))
+    assert updates[0].step == 0 and updates[-1].step == updates[-1].total == live_steps()
+    assert len(updates) == 1 + -(-live_steps() // LiveRecipe().every)
+    assert updates[0].val_accuracy < 0.3 < 0.8 < updates[-1].val_accuracy  # from a guess to most digits
+    assert updates[0].probs.max() < updates[-1].probs.max()
+    assert [s for s, _ in updates[-1].history] == [u.step for u in updates]
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert all(torch.equal(shared.state_dict()[k], v) for k, v in before.items())
+
+
+def test_a_live_run_stops_when_closed():
+    image = canvas_to_mnist(draw_digit(1))
+    run = live_run(image, live_data())
+    first = next(run), next(run)
+    run.close()  # what happens when the page's script is interrupted
+    with pytest.raises(StopIteration):
+        next(run)
+    assert first[1].step == LiveRecipe().every
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_one_run_at_a_time_the_others_queued_in_order():
+    q = LiveQueue(clock=Clock())
+    assert q.ask("a") == 0 and q.running == "a"  # two sessions asking at once: the first runs,
+    assert q.ask("b") == 1 and q.ask("c") == 2  # the others wait their turn, in order
+    assert q.ask("b") == 1 and q.ask("a") == 0  # asking again keeps one's place
+    q.done("a")  # a finishes or is stopped
+    assert q.ask("c") == 2 and q.ask("b") == 0 and q.ask("c") == 1
+    q.done("c")  # c gives up waiting
+    assert q.waiting() == 0 and q.running == "b"
+
+
+def test_a_session_that_ends_without_a_word_loses_its_place_and_its_run():
+    clock = Clock()
+    q = LiveQueue(expire=10, clock=clock)
+    assert q.ask("a") == 0 and q.ask("b") == 1 and q.ask("c") == 2
+    clock.now = 8
+    assert q.ask("c") == 2  # a and b are still within their time
+    clock.now = 16  # a (running) and b (waiting) have not been heard from for 16 s: their tabs are gone
+    assert q.ask("c") == 0 and q.running == "c" and q.waiting() == 0

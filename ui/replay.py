@@ -1,0 +1,105 @@
+"""How it learned: the shipped network's training replayed on the visitor's drawing, from the snapshots of its run."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from cnn.replay import Replay
+from ui.figures import PLOT_CONFIG, percent, replay_figure, training_figure
+from ui.markdown import literal
+
+
+def kernel_progress(r: Replay, i: int) -> float:
+    """How far conv1's kernels have gone at snapshot i, from the first snapshot to the last (0 to 1)."""
+    start = np.linalg.norm(r.kernels[0] - r.kernels[-1])
+    return float(1 - np.linalg.norm(r.kernels[i] - r.kernels[-1]) / start) if start else 1.0
+
+
+def replay_text(r: Replay, per_epoch: int | None) -> str:
+    """What changes over the run, in words, from this replay's own figures."""
+    first, last = r.probs[0], r.probs[-1]
+    flat = first.max() < 0.2
+    parts = [
+        "At the random start (step 0) conv1's kernels are noise, and the network "
+        + ("gives your drawing nearly the same chance of being any digit: its highest probability is "
+           f"{literal(percent(first.max()))}, where an even guess would be 10%." if flat else
+           f"already leans, at random, to {int(np.argmax(first))} ({literal(percent(first.max()))}) for your drawing.")
+        + f" It reads {r.val_accuracy[0]:.0%} of the validation digits."
+    ]
+    if per_epoch:
+        end1 = [i for i, s in enumerate(r.steps) if s <= per_epoch][-1]
+        parts.append(
+            f"By step {r.steps[end1]:,} ({r.epochs[end1]:.2g} epochs) it reads {r.val_accuracy[end1]:.1%} of them, and "
+            f"conv1's kernels have gone {kernel_progress(r, end1):.0%} of the way from their random start to their "
+            "final values: watch them turn from noise into the edge and stroke detectors whose maps light up along "
+            "your strokes."
+        )
+    parts.append(
+        f"After that the changes are small and slow: at the end of the run it reads {r.val_accuracy[-1]:.2%}, and "
+        f"gives your drawing {int(np.argmax(last))} with {literal(percent(last.max()))}."
+    )
+    return " ".join(parts)
+
+
+def replay_ui(r: Replay, digit: int, per_epoch: int | None) -> None:
+    st.markdown(
+        f"The shipped network, replayed at {len(r.steps)} points of its training: press **Play**, or drag the slider. "
+        "Everything moves in your browser; nothing is recomputed while it plays."
+    )
+    st.plotly_chart(replay_figure(r, digit), config=PLOT_CONFIG, key="replay")
+    st.markdown(replay_text(r, per_epoch))
+    st.caption(
+        "Kernels on a red-to-blue scale, each point's maps scaled to that layer's largest value at that point. The "
+        "channels shown are those the finished network fires most on for your drawing. The snapshots are log-spaced "
+        "in optimiser steps, so most come early, where the network changes fastest; they are stored in float16."
+    )
+
+
+LIVE_INTRO = (
+    "**Train one live.** A fresh convnet, from random weights, on 3,000 MNIST digits (300 of each), one pass in "
+    "batches of 32 with the Keras recipe's Adam: {total} steps, a few seconds on one CPU thread. Long enough to watch "
+    "the kernels form and the probabilities sharpen; short enough that nobody waits long, since one network trains "
+    "at a time on this server. Drawing again stops it."
+)
+
+
+def live_view(u, digit: int, channels: tuple[list, list]):
+    """The figure of one moment of a live run."""
+    view = {"kernels": u.kernels, "conv1": u.conv1, "conv2": u.conv2, "probs": u.probs, "point": u.history[-1]}
+    steps, accuracies = zip(*u.history)
+    return training_figure([view], (list(steps), list(accuracies)), digit, channels)
+
+
+def live_ui(queue, session: str, image: np.ndarray, digit: int, data, total: int, shipped: str) -> None:
+    """The live run's controls and, while it runs (or waits its turn), its progress and views."""
+    from cnn.live import live_run
+
+    st.markdown(LIVE_INTRO.format(total=total))
+    start, stop = st.columns([1, 1])
+    if start.button("Train a fresh network", key="live_start"):
+        st.session_state["live_on"] = True
+    if stop.button("Stop", key="live_stop"):
+        st.session_state["live_on"] = False
+    if not st.session_state.get("live_on"):
+        return
+    status, bar, view = st.empty(), st.empty(), st.empty()
+    channels = ([0, 1, 2, 3], list(range(8)))
+    try:
+        while (place := queue.ask(session)) > 0:
+            status.info("Another visitor's network is training: " + (
+                "yours is next." if place == 1 else f"yours is number {place} in the queue."))
+            time.sleep(0.5)
+        status.empty()
+        for u in live_run(image, data(), channels1=channels[0], channels2=channels[1]):
+            queue.ask(session)  # still here
+            bar.progress(u.step / u.total, text=f"step {u.step} of {u.total}: it reads {u.val_accuracy:.0%} of 500 "
+                                                 f"digits it does not train on")
+            view.plotly_chart(live_view(u, digit, channels), config=PLOT_CONFIG)
+        status.success(f"Trained: {u.step} steps, {u.val_accuracy:.0%} of the held-out digits read right, and your "
+                       f"drawing read as {int(np.argmax(u.probs))} ({literal(percent(u.probs.max()))}). {shipped}")
+    finally:
+        queue.done(session)
+        st.session_state["live_on"] = False
