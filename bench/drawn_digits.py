@@ -61,7 +61,8 @@ def stroke_set(per_digit: int = 100, seed: int = STROKES_SEED) -> tuple[np.ndarr
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--weights", nargs="+", default=[str(p) for p in sorted(WEIGHTS_DIR.glob("*.pt"))])
+    shipped = [p for p in sorted(WEIGHTS_DIR.glob("*.pt")) if not p.name.endswith(".snapshots.pt")]  # weights only
+    p.add_argument("--weights", nargs="+", default=[str(p) for p in shipped])
     args = p.parse_args()
     sets = {"scikit-learn digits (1,797)": sklearn_set(), "synthetic pen strokes (1,000)": stroke_set()}
     print(f"{'weights':<32}{'recipe':<10}" + "".join(f"{name:>32}" for name in sets))
