@@ -111,7 +111,7 @@ def test_how_it_learned_plays_in_the_browser_and_a_live_run_starts_and_stops(pag
     pagedriver.draw_digit(page, 2)
     pagedriver.wait_for_prediction(page, "2")
     page.get_by_role("tab", name="How it learned").click()
-    current = page.locator(".slider-currentvalue").first  # plotly's "epochs: ..." label above its slider
+    current = page.locator(".slider-group > .slider-label").first  # plotly's "epochs: ..." label above its slider
     current.wait_for(timeout=30_000)
     start_label = current.text_content()
     page.locator(".updatemenu-button").filter(has_text="Play").first.click()

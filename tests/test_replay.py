@@ -57,7 +57,9 @@ def test_the_part_plays_every_snapshot_in_the_browser(shipped):
     assert [s["label"] for s in fig["layout"]["sliders"][0]["steps"]] == [f"{e:.3g}" for e in snaps.epochs]
     text = shown(next(m.value for m in at.markdown if m.value.startswith("At the random start")))
     assert f"reads {snaps.val_accuracy[0]:.0%} of the validation digits" in text
-    assert f"at the end of the run it reads {snaps.val_accuracy[-1]:.2%}" in text
+    assert f"At the end of the run it reads {snaps.val_accuracy[-1]:.2%}" in text
+    half = next(i for i, a in enumerate(snaps.epochs) if f"halfway there at step {snaps.steps[i]:,} " in text)
+    assert 0 < half < len(snaps) - 1  # the kernels' progress is told from the snapshots themselves
 
 
 def test_without_a_drawing_the_part_asks_for_one():

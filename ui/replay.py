@@ -31,14 +31,22 @@ def replay_text(r: Replay, per_epoch: int | None) -> str:
     ]
     if per_epoch:
         end1 = [i for i, s in enumerate(r.steps) if s <= per_epoch][-1]
+        moved = kernel_progress(r, end1)
         parts.append(
-            f"By step {r.steps[end1]:,} ({r.epochs[end1]:.2g} epochs) it reads {r.val_accuracy[end1]:.1%} of them, and "
-            f"conv1's kernels have gone {kernel_progress(r, end1):.0%} of the way from their random start to their "
-            "final values: watch them turn from noise into the edge and stroke detectors whose maps light up along "
-            "your strokes."
+            f"By step {r.steps[end1]:,} ({r.epochs[end1]:.2g} epochs) it reads {r.val_accuracy[end1]:.1%} of them, "
+            + (f"yet conv1's kernels have moved only {moved:.0%} of the way from their random start to their final "
+               "values: the network reads digits long before its first layer settles." if moved < 0.5 else
+               f"and conv1's kernels have moved {moved:.0%} of the way from their random start to their final values.")
+        )
+    half = next((i for i in range(len(r.steps)) if kernel_progress(r, i) >= 0.5), None)
+    if half is not None and 0 < half < len(r.steps) - 1:
+        parts.append(
+            f"The kernels are halfway there at step {r.steps[half]:,} ({r.epochs[half]:.3g} epochs) and keep "
+            "sharpening for most of the run: press Play and watch them turn from noise into the edge and stroke "
+            "detectors whose maps light up along your strokes."
         )
     parts.append(
-        f"After that the changes are small and slow: at the end of the run it reads {r.val_accuracy[-1]:.2%}, and "
+        f"At the end of the run it reads {r.val_accuracy[-1]:.2%} of the validation digits, and "
         f"gives your drawing {int(np.argmax(last))} with {literal(percent(last.max()))}."
     )
     return " ".join(parts)
