@@ -46,3 +46,16 @@ def require_browser() -> None:
         if os.environ.get("REQUIRE_E2E") == "1":
             raise RuntimeError("REQUIRE_E2E=1 but no chromium was found on the PATH (apt-get install chromium)")
         pytest.skip("no chromium on the PATH: install Debian's chromium to run the browser tests", allow_module_level=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drawings_store_of_the_tests(tmp_path_factory):
+    """Every page the tests start (AppTest and served) saves drawings into a store of their own, never data/."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('drawings') / 'drawings.sqlite'}"
+    before = os.environ.get("DRAWINGS_DB")
+    os.environ["DRAWINGS_DB"] = url
+    yield url
+    if before is None:
+        os.environ.pop("DRAWINGS_DB", None)
+    else:
+        os.environ["DRAWINGS_DB"] = before

@@ -1,0 +1,411 @@
+"""The drawings store: visitors' labelled drawings, saved only when they opt in, in SQLite or PostgreSQL.
+
+    DRAWINGS_DB=sqlite:///data/drawings.sqlite     # the default: one file, no set-up (relative to where you start)
+    DRAWINGS_DB=postgresql://user@host/drawings    # several servers, one store
+
+Written with SQLAlchemy Core, so the same statements run on both, and no SQL is built from strings. SQLite runs in
+WAL mode (readers never wait for a writer) with a busy timeout (writers queue instead of failing) and secure_delete
+(a deleted drawing's bytes are overwritten, not just unlinked). Every failure becomes a StoreError whose message
+says what happened and what to do; the page turns saving off and goes on reading digits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+from PIL import Image
+
+from cnn.paths import DRAWINGS_DB, shown
+
+SCHEMA_VERSION = 1
+ENV_URL = "DRAWINGS_DB"  # the one setting: where the store is
+ENV_TEACHER_KEY = "TEACHER_KEY"  # the secret that unlocks other people's drawings; unset, nobody has it
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_session: int = 200  # drawings one visitor can keep: a whole class's worth of digits, several times over
+    total: int = 20_000  # drawings in the store: 100 visitors at their limit, about 60 MB of canvases
+    png_bytes: int = 256 * 2**10  # a canvas's PNG; a 280 x 280 drawing is 5-15 kB
+
+
+metadata = sa.MetaData()
+drawings = sa.Table(
+    "drawings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("session", sa.String(32), nullable=False, index=True),  # random, per visit: names nobody
+    sa.Column("label", sa.SmallInteger, nullable=False),  # what the visitor says they drew
+    sa.Column("prediction", sa.SmallInteger, nullable=False),  # what the network read
+    sa.Column("probability", sa.Float, nullable=False),  # its probability of that reading
+    sa.Column("weights_sha256", sa.String(64), nullable=False),  # which weights read it
+    sa.Column("image", sa.LargeBinary, nullable=False),  # the prepared 28 x 28 input, uint8, row by row
+    sa.Column("canvas_png", sa.LargeBinary, nullable=False),
+    sa.CheckConstraint("label BETWEEN 0 AND 9", name="label_is_a_digit"),
+    sa.CheckConstraint("prediction BETWEEN 0 AND 9", name="prediction_is_a_digit"),
+)
+schema_version = sa.Table("schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
+
+
+class StoreError(Exception):
+    """Saving failed or is off; the message says why and what to do."""
+
+
+class StoreFull(StoreError):
+    """A cap is reached: the visitor's own, or the store's."""
+
+
+@dataclass(frozen=True)
+class Drawing:
+    id: int
+    created: datetime
+    session: str
+    label: int
+    prediction: int
+    probability: float
+    weights_sha256: str
+    image: np.ndarray  # (28, 28) float32 in [0, 1]
+    canvas_png: bytes
+
+
+def new_session_id() -> str:
+    """An anonymous id for one visit: random, tied to nothing about the visitor."""
+    return uuid.uuid4().hex
+
+
+def store_url() -> str:
+    """The store's database URL: $DRAWINGS_DB, or the SQLite file under data/."""
+    return os.environ.get(ENV_URL) or f"sqlite:///{DRAWINGS_DB}"
+
+
+def image_bytes(image: np.ndarray) -> bytes:
+    """A prepared (28, 28) image in [0, 1] as 784 bytes, as MNIST stores its digits."""
+    image = np.asarray(image, dtype=np.float32)
+    if image.shape != (28, 28) or not np.isfinite(image).all():
+        raise ValueError(f"expected a finite 28 x 28 image, got shape {image.shape}")
+    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8).tobytes()
+
+
+def image_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.uint8).reshape(28, 28).astype(np.float32) / 255
+
+
+def canvas_png(rgba: np.ndarray) -> bytes:
+    """The canvas's (H, W, 4) pixels as a PNG, as small as PIL makes it."""
+    out = io.BytesIO()
+    Image.fromarray(np.asarray(rgba, dtype=np.uint8), "RGBA").save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def teacher_key_ok(given: str | None, secret: str | None = None) -> bool:
+    """Whether `given` is the teacher's key ($TEACHER_KEY unless `secret`), compared in constant time. No key set on
+    the server: nobody has it."""
+    secret = os.environ.get(ENV_TEACHER_KEY) if secret is None else secret
+    if not secret or not given:
+        return False
+    return hmac.compare_digest(given.encode(), secret.encode())
+
+
+def _explain(e: Exception, where: str) -> str:
+    """What a database error means for a person who runs the page."""
+    text = str(getattr(e, "orig", e)).lower()
+    if "readonly" in text or "read-only" in text or "read only" in text:
+        return f"the drawings store ({where}) is read-only, so saving is off: make it writable and reload the page"
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (f"the drawings store ({where}) is damaged, so saving is off: move the file aside (a new one is made) "
+                "and reload the page")
+    if "disk is full" in text or "no space" in text or "database or disk is full" in text:
+        return f"the disk of the drawings store ({where}) is full, so saving is off: free some space and reload"
+    if "unable to open" in text or "could not connect" in text or "connection" in text:
+        return f"the drawings store ({where}) cannot be reached, so saving is off: check {ENV_URL} and reload"
+    return f"the drawings store ({where}) failed ({type(getattr(e, 'orig', e)).__name__}), so saving is off"
+
+
+class DrawingsStore:
+    """One store, shared by every session of a server (thread-safe: SQLAlchemy pools its connections)."""
+
+    def __init__(self, url: str | None = None, limits: Limits = Limits()):
+        self.limits = limits
+        self.problem: str | None = None  # why saving is off, once it is
+        self.opened = time.monotonic()
+        self._lock = threading.Lock()
+        try:
+            self.url = sa.engine.make_url(url or store_url())
+        except sa.exc.ArgumentError:
+            self.url = None
+            self.problem = f"{ENV_URL} is not a database URL (such as sqlite:///data/drawings.sqlite), so saving is off"
+            return
+        self.where = self._where()
+        try:
+            self.engine = self._engine()
+            self._open()
+        except sa.exc.SQLAlchemyError as e:
+            self.problem = _explain(e, self.where)
+        except (OSError, ImportError) as e:
+            self.problem = f"the drawings store ({self.where}) cannot be opened ({e}), so saving is off"
+
+    def _where(self) -> str:
+        if self.url.get_backend_name() == "sqlite":
+            return shown(self.url.database or ":memory:")
+        return self.url.render_as_string(hide_password=True)
+
+    @property
+    def sqlite(self) -> bool:
+        return self.url is not None and self.url.get_backend_name() == "sqlite"
+
+    def _engine(self) -> sa.Engine:
+        if not self.sqlite:
+            return sa.create_engine(self.url, pool_pre_ping=True)
+        if self.url.database and self.url.database != ":memory:":
+            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(self.url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi, _record):
+            cur = dbapi.cursor()
+            cur.execute("PRAGMA busy_timeout = 30000")  # a writer waits for another instead of failing
+            cur.execute("PRAGMA secure_delete = ON")  # deleted rows' bytes are overwritten
+            cur.execute("PRAGMA journal_mode = WAL")  # readers and one writer at once
+            cur.close()
+
+        return engine
+
+    def _open(self) -> None:
+        """Create the tables on first use; refuse a store written by another schema."""
+        with self.engine.begin() as conn:
+            metadata.create_all(conn, checkfirst=True)
+            found = conn.execute(sa.select(schema_version.c.version)).scalars().all()
+            if not found:
+                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+            elif found != [SCHEMA_VERSION]:
+                self.problem = (f"the drawings store ({self.where}) has schema version {found[0]}, and this page "
+                                f"writes version {SCHEMA_VERSION}, so saving is off")
+
+    @property
+    def can_save(self) -> bool:
+        return self.problem is None
+
+    def _fail(self, e: Exception) -> StoreError:
+        self.problem = _explain(e, self.where)
+        return StoreError(self.problem)
+
+    def save(self, session: str, label: int, prediction: int, probability: float, weights_sha256: str,
+             image: np.ndarray, png: bytes) -> int:
+        """Save one drawing; its id. StoreFull at a cap (nothing saved), StoreError when saving is off or fails."""
+        if self.problem:
+            raise StoreError(self.problem)
+        if not (0 <= int(label) <= 9 and 0 <= int(prediction) <= 9):
+            raise ValueError("label and prediction must be digits")
+        if len(png) > self.limits.png_bytes:
+            raise StoreError(f"this canvas's image is {len(png) // 1024} kB, more than the "
+                             f"{self.limits.png_bytes // 1024} kB a drawing may take; it was not saved")
+        row = dict(created=datetime.now(timezone.utc), session=session, label=int(label), prediction=int(prediction),
+                   probability=float(probability), weights_sha256=weights_sha256, image=image_bytes(image),
+                   canvas_png=bytes(png))
+        try:
+            with self.engine.begin() as conn:
+                if not self.sqlite:  # writers one at a time, so two saves at once cannot both pass a cap
+                    conn.execute(sa.text("LOCK TABLE drawings IN SHARE ROW EXCLUSIVE MODE"))
+                # The insert comes first: on SQLite it takes the write lock, so the counts below see every row.
+                new_id = conn.execute(drawings.insert().values(**row)).inserted_primary_key[0]
+                total = conn.execute(sa.select(sa.func.count()).select_from(drawings)).scalar_one()
+                mine = conn.execute(
+                    sa.select(sa.func.count()).select_from(drawings).where(drawings.c.session == session)
+                ).scalar_one()
+                if mine > self.limits.per_session:
+                    conn.rollback()
+                    raise StoreFull(f"you have saved {self.limits.per_session} drawings, the most one visitor can "
+                                    "keep: delete some under Your drawings to save more")
+                if total > self.limits.total:
+                    conn.rollback()
+                    raise StoreFull(f"the store holds {self.limits.total:,} drawings, all it may: a teacher can "
+                                    "delete some; until then nothing more is saved")
+        except sa.exc.SQLAlchemyError as e:
+            raise self._fail(e) from None
+        return int(new_id)
+
+    def _rows(self, where=None, limit: int | None = None) -> list[Drawing]:
+        q = sa.select(drawings).order_by(drawings.c.id.desc())
+        if where is not None:
+            q = q.where(where)
+        if limit is not None:
+            q = q.limit(limit)
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(q).all()
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(_explain(e, self.where)) from None
+        return [Drawing(r.id, r.created, r.session, r.label, r.prediction, r.probability, r.weights_sha256,
+                        image_from_bytes(r.image), bytes(r.canvas_png)) for r in rows]
+
+    def mine(self, session: str) -> list[Drawing]:
+        """A visitor's drawings, newest first."""
+        return self._rows(drawings.c.session == session)
+
+    def everyone(self, limit: int | None = None) -> list[Drawing]:
+        """Every drawing in the store, newest first (the class view)."""
+        return self._rows(limit=limit)
+
+    def count(self, session: str | None = None) -> int:
+        q = sa.select(sa.func.count()).select_from(drawings)
+        if session is not None:
+            q = q.where(drawings.c.session == session)
+        try:
+            with self.engine.connect() as conn:
+                return int(conn.execute(q).scalar_one())
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(_explain(e, self.where)) from None
+
+    def delete(self, ids: list[int] | None = None, session: str | None = None) -> int:
+        """Delete drawings, really: the ids given (all when None), of one session when given; how many went.
+
+        On SQLite the freed pages are overwritten and the write-ahead log is emptied, so the bytes are gone from
+        the files too."""
+        q = drawings.delete()
+        if session is not None:
+            q = q.where(drawings.c.session == session)
+        if ids is not None:
+            q = q.where(drawings.c.id.in_([int(i) for i in ids]))
+        try:
+            with self.engine.begin() as conn:
+                gone = conn.execute(q).rowcount
+            if self.sqlite:
+                with self._lock, self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(_explain(e, self.where)) from None
+        return int(gone)
+
+    def close(self) -> None:
+        if self.url is not None and hasattr(self, "engine"):
+            self.engine.dispose()
+
+
+# --- export, import, command line -------------------------------------------------------------------------------------
+
+EXPORT_FILES = {"images": "drawings-images-idx3-ubyte", "labels": "drawings-labels-idx1-ubyte"}
+
+
+def idx_file(array: np.ndarray) -> bytes:
+    """A uint8 array as an IDX file, as MNIST's are: images (N, 28, 28), labels (N,)."""
+    from cnn.data import IMAGES_MAGIC, LABELS_MAGIC
+
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    magic = IMAGES_MAGIC if array.ndim == 3 else LABELS_MAGIC
+    return magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape) + array.tobytes()
+
+
+def export_files(rows: list[Drawing]) -> dict[str, bytes]:
+    """The collected set as files: MNIST IDX images and labels (oldest first), each canvas as a PNG, and a CSV of
+    what the network read. No session ids: the export names nobody, not even a visit."""
+    rows = sorted(rows, key=lambda d: d.id)
+    images = np.stack([np.frombuffer(image_bytes(d.image), np.uint8).reshape(28, 28) for d in rows]) if rows else \
+        np.zeros((0, 28, 28), np.uint8)
+    files = {
+        EXPORT_FILES["images"]: idx_file(images),
+        EXPORT_FILES["labels"]: idx_file(np.array([d.label for d in rows], np.uint8)),
+    }
+    lines = ["index,id,created,label,prediction,probability,weights_sha256,canvas"]
+    for i, d in enumerate(rows):
+        name = f"canvases/{i:05d}-{d.label}.png"
+        files[name] = d.canvas_png
+        lines.append(f"{i},{d.id},{d.created.isoformat()},{d.label},{d.prediction},{d.probability:.6f},"
+                     f"{d.weights_sha256},{name}")
+    files["drawings.csv"] = ("\n".join(lines) + "\n").encode()
+    return files
+
+
+def export_zip(rows: list[Drawing]) -> bytes:
+    """export_files as one zip, for the page's download."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in export_files(rows).items():
+            z.writestr(f"drawings/{name}", data)
+    return out.getvalue()
+
+
+def write_export(rows: list[Drawing], out: str | Path) -> Path:
+    out = Path(out)
+    for name, data in export_files(rows).items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+    return out
+
+
+def read_collected(source: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) float images in [0, 1] and (N,) labels from an export folder or a store's URL."""
+    from cnn.data import read_pair
+
+    text = str(source)
+    if "://" in text:
+        try:
+            url = sa.engine.make_url(text)
+        except sa.exc.ArgumentError:
+            raise StoreError(f"{text} is not a database URL") from None
+        if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
+            raise StoreError(f"no drawings store at {shown(url.database)}")
+        store = DrawingsStore(text)
+        try:
+            rows = store.everyone()
+        finally:
+            store.close()
+        if not rows:
+            return np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64)
+        return np.stack([d.image for d in rows]), np.array([d.label for d in rows], np.int64)
+    folder = Path(source)
+    images, labels = read_pair(folder / EXPORT_FILES["images"], folder / EXPORT_FILES["labels"])
+    return images.astype(np.float32) / 255, labels.astype(np.int64)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m cnn.drawings", description="The collected drawings: count or export.")
+    p.add_argument("--db", help=f"database URL (default: ${ENV_URL}, else sqlite:///data/drawings.sqlite)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("count", help="how many drawings the store holds, per label")
+    exp = sub.add_parser("export", help="write the drawings as MNIST IDX files plus each canvas as a PNG")
+    exp.add_argument("--out", required=True, help="folder to write into (made if missing)")
+    args = p.parse_args(argv)
+    store = DrawingsStore(args.db)
+    try:
+        if store.url is None:
+            print(f"error: {store.problem}", file=sys.stderr)
+            return 2
+        try:
+            rows = store.everyone()
+        except StoreError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        if args.command == "count":
+            per = np.bincount([d.label for d in rows], minlength=10)
+            print(f"{len(rows)} drawings in {store.where}: " + ", ".join(f"{d}: {n}" for d, n in enumerate(per)))
+        else:
+            out = write_export(rows, args.out)
+            print(f"wrote {len(rows)} drawings to {out}: {EXPORT_FILES['images']}, {EXPORT_FILES['labels']}, "
+                  "drawings.csv, canvases/")
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

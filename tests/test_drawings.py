@@ -1,0 +1,284 @@
+"""The drawings store: saving, caps, concurrency, deletion that deletes, broken stores, and the teacher's key."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+
+import numpy as np
+import pytest
+
+from cnn.drawings import (
+    SCHEMA_VERSION, DrawingsStore, Limits, StoreError, StoreFull, canvas_png, image_bytes, image_from_bytes,
+    new_session_id, teacher_key_ok,
+)
+
+
+def a_drawing(seed: int = 0) -> tuple[np.ndarray, bytes]:
+    rng = np.random.default_rng(seed)
+    image = (rng.random((28, 28)) > 0.8).astype(np.float32)
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = 255
+    rgba[100:180, 120 + seed % 40 : 140 + seed % 40, :3] = 255  # a bar, different for each seed
+    return image, canvas_png(rgba)
+
+
+def save(store, session, label=3, seed=0, prediction=3):
+    image, png = a_drawing(seed)
+    return store.save(session, label, prediction, 0.9, "ab" * 32, image, png)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = DrawingsStore(f"sqlite:///{tmp_path / 'd.sqlite'}")
+    yield s
+    s.close()
+
+
+def test_a_drawing_comes_back_as_it_was_saved(store):
+    image, png = a_drawing(1)
+    me = new_session_id()
+    i = store.save(me, 4, 9, 0.75, "cd" * 32, image, png)
+    (d,) = store.mine(me)
+    assert (d.id, d.session, d.label, d.prediction, d.probability, d.weights_sha256) == (i, me, 4, 9, 0.75, "cd" * 32)
+    np.testing.assert_allclose(d.image, np.round(image * 255) / 255)
+    assert d.canvas_png == png and d.created.year >= 2024
+    assert store.mine(new_session_id()) == [] and store.count() == 1
+
+
+def test_images_round_trip_as_mnist_bytes():
+    image = np.linspace(0, 1, 784, dtype=np.float32).reshape(28, 28)
+    data = image_bytes(image)
+    assert len(data) == 784 and data[0] == 0 and data[-1] == 255
+    np.testing.assert_allclose(image_from_bytes(data), image, atol=0.5 / 255)
+    with pytest.raises(ValueError):
+        image_bytes(np.zeros((28, 27)))
+
+
+def test_the_store_is_in_wal_mode_with_its_schema_version(store, tmp_path):
+    save(store, "s")
+    with sqlite3.connect(tmp_path / "d.sqlite") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def test_a_store_of_another_schema_version_is_not_written(tmp_path):
+    path = tmp_path / "d.sqlite"
+    DrawingsStore(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_version SET version = 99")
+    s = DrawingsStore(f"sqlite:///{path}")
+    assert not s.can_save and "schema version 99" in s.problem
+    with pytest.raises(StoreError, match="schema version 99"):
+        save(s, "s")
+
+
+def test_twenty_sessions_saving_at_once_lose_no_row(tmp_path):
+    url = f"sqlite:///{tmp_path / 'd.sqlite'}"
+    DrawingsStore(url).close()  # created once; then 20 servers' worth of connections write at the same moment
+    sessions, each, errors = [new_session_id() for _ in range(20)], 10, []
+    start = threading.Barrier(len(sessions))
+
+    def visitor(session: str) -> None:
+        s = DrawingsStore(url)  # its own engine: as separate processes would
+        start.wait()
+        try:
+            for k in range(each):
+                save(s, session, label=k, seed=k)
+        except Exception as e:  # noqa: BLE001: any failure is what the test reports
+            errors.append(repr(e))
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=visitor, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    s = DrawingsStore(url)
+    assert errors == []
+    assert s.count() == len(sessions) * each
+    assert all(sorted(d.label for d in s.mine(x)) == list(range(each)) for x in sessions)
+
+
+def test_the_caps_hold_with_a_clear_message_even_when_saving_at_once(tmp_path):
+    s = DrawingsStore(f"sqlite:///{tmp_path / 'd.sqlite'}", Limits(per_session=3, total=5))
+    for k in range(3):
+        save(s, "a", seed=k)
+    with pytest.raises(StoreFull, match="you have saved 3 drawings.*delete some"):
+        save(s, "a")
+    assert s.count("a") == 3 and s.can_save  # a cap is not a broken store
+    results = []
+
+    def one(session):
+        try:
+            results.append(save(s, session))
+        except StoreFull as e:
+            results.append(str(e))
+
+    threads = [threading.Thread(target=one, args=(f"s{k}",)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert s.count() == 5  # exactly the cap, not one more
+    assert sum(isinstance(r, str) and "holds 5 drawings" in r for r in results) == 4
+    s.delete([d.id for d in s.mine("a")][:1], session="a")
+    save(s, "b")  # room again
+
+
+def test_a_huge_canvas_image_is_refused(tmp_path):
+    s = DrawingsStore(f"sqlite:///{tmp_path / 'd.sqlite'}", Limits(png_bytes=1000))
+    image, png = a_drawing()
+    with pytest.raises(StoreError, match="kB"):
+        s.save("a", 1, 1, 0.5, "x" * 64, image, png + bytes(1000))
+    assert s.count() == 0 and s.can_save
+
+
+def test_deleting_deletes_the_bytes_from_the_files(store, tmp_path):
+    image, _ = a_drawing()
+    marker = b"drawing-bytes-" + os.urandom(16).hex().encode()
+    mine = store.save("me", 2, 2, 0.9, "x" * 64, image, marker * 20)
+    theirs = save(store, "them")
+    files = lambda: b"".join(p.read_bytes() for p in tmp_path.glob("d.sqlite*"))  # noqa: E731
+    assert marker in files()
+    assert store.delete([mine], session="them") == 0  # one visitor cannot delete another's drawing
+    assert store.delete([mine], session="me") == 1
+    assert marker not in files()
+    assert [d.id for d in store.everyone()] == [theirs]
+    assert store.delete(session="them") == 1 and store.count() == 0
+
+
+def test_a_corrupt_store_turns_saving_off_with_a_message(tmp_path):
+    path = tmp_path / "d.sqlite"
+    path.write_bytes(os.urandom(8192))
+    s = DrawingsStore(f"sqlite:///{path}")
+    assert not s.can_save and "damaged" in s.problem and "move the file aside" in s.problem
+    with pytest.raises(StoreError, match="damaged"):
+        save(s, "a")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files; the test below covers it another way")
+def test_a_read_only_store_file_turns_saving_off(tmp_path):
+    path = tmp_path / "d.sqlite"
+    save(DrawingsStore(f"sqlite:///{path}"), "a")
+    path.chmod(0o444)
+    s = DrawingsStore(f"sqlite:///{path}")
+    with pytest.raises(StoreError, match="read-only"):
+        save(s, "a")
+
+
+def test_a_read_only_store_turns_saving_off_and_can_still_be_read(tmp_path):
+    path = tmp_path / "d.sqlite"
+    first = DrawingsStore(f"sqlite:///{path}")
+    save(first, "a")
+    first.close()
+    s = DrawingsStore(f"sqlite:///file:{path}?mode=ro&uri=true")  # what a read-only mount or file gives
+    with pytest.raises(StoreError, match="read-only"):
+        save(s, "a")
+    assert not s.can_save and "read-only" in s.problem
+    assert [d.label for d in s.mine("a")] == [3]
+
+
+def test_an_unreachable_or_wrong_url_turns_saving_off(tmp_path):
+    s = DrawingsStore("not a url")
+    assert not s.can_save and "DRAWINGS_DB is not a database URL" in s.problem
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    s = DrawingsStore(f"sqlite:///{blocked / 'd.sqlite'}")  # its folder cannot be made
+    assert not s.can_save and "saving is off" in s.problem
+
+
+def test_the_teachers_key_is_compared_in_constant_time_and_needed():
+    assert teacher_key_ok("s3cret key", "s3cret key")
+    assert not teacher_key_ok("s3cret kez", "s3cret key")
+    assert not teacher_key_ok("", "s3cret key") and not teacher_key_ok(None, "s3cret key")
+    assert not teacher_key_ok("anything", "")  # no key set on the server: nobody has it
+
+def test_the_teachers_key_goes_through_a_constant_time_compare(monkeypatch):
+    import hmac
+
+    seen = []
+    real = hmac.compare_digest
+    monkeypatch.setattr(hmac, "compare_digest", lambda a, b: seen.append((a, b)) or real(a, b))
+    assert teacher_key_ok("guess", "secret") is False and seen == [(b"guess", b"secret")]
+    monkeypatch.setenv("TEACHER_KEY", "from the server")
+    assert teacher_key_ok("from the server") and not teacher_key_ok("from the browser")
+
+
+def test_a_full_disk_turns_saving_off_with_a_message(store, tmp_path):
+    import sqlalchemy as sa
+
+    save(store, "a")
+    pages = sqlite3.connect(tmp_path / "d.sqlite").execute("PRAGMA page_count").fetchone()[0]
+    sa.event.listen(store.engine, "connect", lambda c, _r: c.execute(f"PRAGMA max_page_count = {pages}"))
+    store.engine.dispose()  # new connections: the database cannot grow, as on a full disk
+    image, png = a_drawing()
+    with pytest.raises(StoreError, match="full"):
+        store.save("a", 1, 1, 0.5, "x" * 64, image, png * 30)
+    assert not store.can_save and "full" in store.problem
+    assert [d.label for d in store.mine("a")] == [3]  # what was saved is still there
+
+
+def test_an_export_reads_back_through_the_projects_idx_reader(store, tmp_path):
+    from cnn.data import read_pair
+    from cnn.drawings import EXPORT_FILES, main, read_collected
+
+    saved = [save(store, "a", label=d, seed=d) for d in (4, 1, 7)]
+    out = tmp_path / "export"
+    assert main(["--db", str(store.url), "export", "--out", str(out)]) == 0
+    images, labels = read_pair(out / EXPORT_FILES["images"], out / EXPORT_FILES["labels"])
+    assert labels.tolist() == [4, 1, 7] and images.dtype == np.uint8 and images.shape == (3, 28, 28)
+    for i, d in enumerate(sorted(store.everyone(), key=lambda d: d.id)):
+        np.testing.assert_array_equal(images[i], np.round(d.image * 255).astype(np.uint8))
+        assert (out / "canvases" / f"{i:05d}-{d.label}.png").read_bytes() == d.canvas_png
+    csv = (out / "drawings.csv").read_text().splitlines()
+    assert len(csv) == 4 and csv[1].startswith(f"0,{saved[0]},") and "a" * 3 not in csv[1]  # no session ids
+    x, y = read_collected(out)
+    x2, y2 = read_collected(str(store.url))
+    assert y.tolist() == [4, 1, 7] and sorted(y2.tolist()) == [1, 4, 7] and x.shape == x2.shape == (3, 28, 28)
+
+
+def test_the_command_line_counts_and_refuses_what_is_not_a_store(store, tmp_path, capsys):
+    from cnn.drawings import main, read_collected
+
+    save(store, "a", label=2)
+    assert main(["--db", str(store.url), "count"]) == 0
+    assert "1 drawings in" in capsys.readouterr().out
+    assert main(["--db", "not a url", "count"]) == 2 and "not a database URL" in capsys.readouterr().err
+    with pytest.raises(StoreError, match="no drawings store"):
+        read_collected(f"sqlite:///{tmp_path / 'missing.sqlite'}")
+
+
+def test_weights_are_scored_on_collected_drawings(store, tmp_path, capsys):
+    from cnn import evaluate
+    from cnn.preprocess import canvas_to_mnist
+    from cnn.strokes import draw_digit
+
+    for d in (0, 3, 6):
+        image = canvas_to_mnist(draw_digit(d))
+        store.save("a", d, d, 0.9, "x" * 64, image, b"png")
+    assert evaluate.main(["--drawings", str(store.url)]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy on 3 collected drawings: 100.0000% (3/3)" in out and "most confused: none" in out
+    assert evaluate.main(["--drawings", str(tmp_path / "nowhere")]) == 1
+    assert "nowhere" in capsys.readouterr().err
+
+
+def test_exported_drawings_join_the_training_split(store, tmp_path, mnist_dir):
+    import json
+
+    from cnn import train
+    from cnn.drawings import main
+
+    for d in range(5):
+        save(store, "a", label=d, seed=d)
+    main(["--db", str(store.url), "export", "--out", str(tmp_path / "ex")])
+    out = tmp_path / "w.pt"
+    args = ["--limit", "300", "--epochs", "1", "--data-dir", str(mnist_dir), "--no-progress", "--out", str(out)]
+    assert train.main([*args, "--extra-data", str(tmp_path / "ex")]) == 0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["train_samples"] == 270 + 5 and meta["val_samples"] == 30
+    assert meta["extra_data"]["drawings"] == 5
+    assert train.main([*args, "--extra-data", str(tmp_path / "missing")]) == 1
