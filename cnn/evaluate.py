@@ -123,8 +123,8 @@ def _share(a: float | None) -> str:
     return "-" if a is None else f"{a:.2%}"
 
 
-def format_report(r: dict) -> str:
-    lines = [f"test accuracy: {r['accuracy']:.4%} ({r['count'] - r['errors']}/{r['count']}), loss {r['loss']:.4f}", ""]
+def format_report(r: dict, title: str = "test accuracy") -> str:
+    lines = [f"{title}: {r['accuracy']:.4%} ({r['count'] - r['errors']}/{r['count']}), loss {r['loss']:.4f}", ""]
     lines.append("per-class accuracy:")
     lines += [f"  {d}: {a:.2%}" for d, a in enumerate(r["per_class_accuracy"])]
     lines += ["", "confusion matrix (rows: true digit, columns: predicted):"]
@@ -139,6 +139,27 @@ def format_report(r: dict) -> str:
     return "\n".join(lines)
 
 
+def score_drawings(weights: str, source: str) -> int:
+    """Print how `weights` read a collected set of drawings (cnn.drawings)."""
+    from cnn.collected import class_report
+    from cnn.drawings import StoreError, read_collected
+
+    try:
+        model = load(weights)
+        images, labels = read_collected(source)
+    except (WeightsError, MnistError, StoreError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if not len(labels):
+        print(f"no drawings in {source}")
+        return 0
+    r = class_report({"weights": model}, images, labels)["weights"]
+    print(format_report(r, f"accuracy on {len(labels)} collected drawings"))
+    pairs = "; ".join(f"{a} read as {b} ({n})" for a, b, n in r["confused_pairs"]) or "none"
+    print(f"most confused: {pairs}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Evaluate trained weights on the 10,000 MNIST test images.")
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="weights file (default: %(default)s)")
@@ -146,7 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--write", action="store_true", help="store the results (confusion matrix, misclassified images) in the JSON"
     )
+    parser.add_argument(
+        "--drawings", metavar="DIR_OR_URL",
+        help="score on collected drawings instead: a folder from python -m cnn.drawings export, or a store's URL",
+    )
     args = parser.parse_args(argv)
+    if args.drawings:
+        return score_drawings(args.weights, args.drawings)
     try:
         model = load(args.weights)
         images, labels = load_split("test", args.data_dir)

@@ -31,6 +31,7 @@ from cnn.device import DeviceError, pick_device
 from cnn.evaluate import evaluate_model, fit_report
 from cnn.model import ARCHITECTURES, DEFAULT_ARCH, build, count_parameters, summary, summary_rows
 from cnn.paths import default_weights, metadata_path
+from cnn.drawings import StoreError, read_collected
 from cnn.snapshots import Snapshots, snapshot_steps, snapshots_path
 
 AFFINE = Affine()  # the augmentation's ranges, for recipes that augment
@@ -425,6 +426,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--limit", type=_positive_int, help="train on the first N training samples only (quick runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument(
+        "--extra-data", metavar="DIR",
+        help="also train on collected drawings exported by python -m cnn.drawings export (training split only)",
+    )
+    p.add_argument(
         "--snapshots", type=_snapshot_count, default=0, metavar="N",
         help="also save the weights at about N points of the run, log-spaced in steps, beside the weights "
         "(.snapshots.pt), to replay how the network learned (0: none; at least 2)",
@@ -480,9 +485,20 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if args.limit:
             images, labels = images[: args.limit], labels[: args.limit]
+        extra = None
+        if args.extra_data:
+            try:
+                extra = read_collected(args.extra_data)
+            except (MnistError, StoreError, OSError) as e:
+                print(f"error: --extra-data {args.extra_data}: {e}", file=sys.stderr)
+                return 1
         torch.manual_seed(args.seed)
         train, val = split_train_val(images, labels, device)
         print(f"data: {len(train.x)} training, {len(val.x)} validation samples from {resolve_data_dir(args.data_dir)}")
+        if extra is not None:
+            ex_x, ex_y = (torch.from_numpy(a).to(device) for a in extra)
+            train = Split(torch.cat([train.x, ex_x[:, None]]), torch.cat([train.y, ex_y]))  # (N + E, 1, 28, 28)
+            print(f"extra: {len(ex_y)} collected drawings from {args.extra_data}, added to the training split only")
         model = build(args.arch, dropout=recipe.dropout).to(device)
         recorder = None
         if args.snapshots:
@@ -509,6 +525,7 @@ def main(argv: list[str] | None = None) -> int:
             "torch": torch.__version__,
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "train_samples": len(train.x),
+            **({"extra_data": {"source": args.extra_data, "drawings": len(extra[1])}} if extra is not None else {}),
             "val_samples": len(val.x),
             "train_seconds": round(train_seconds, 1),
             "history": history,
