@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import time
 import traceback
 from contextlib import contextmanager
 
@@ -24,11 +25,13 @@ from cnn.model import (
 )
 from cnn.paths import DEFAULT_WEIGHTS, ROBUSTNESS, metadata_path, shipped_networks, shown
 from cnn.preprocess import BOX, SIZE, preprocess_steps, too_small
+from cnn.drawings import DrawingsStore, file_sha256, store_url
 from cnn.live import LiveQueue, live_data, live_steps
 from cnn.replay import replay, snapshot_models
 from cnn.snapshots import SnapshotError, Snapshots, load_snapshots, snapshots_path
 from ui.analysis import steps_ui, sure_ui, unsure_figures, why_ui
 from ui.canvas_tools import clear_button
+from ui.drawings import class_ui, gallery_ui, label_ui, personal_reading_ui, personal_ui
 from ui.explorer1d import explorer_ui
 from ui.explorer2d import explorer2d_ui
 from ui.dense import dense_ui
@@ -45,7 +48,11 @@ MAP_COLUMNS = 8  # each layer's maps are tiled this many to a row
 ANALYSIS_TABS = [
     "Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it", "How it learned",
 ]
-LESSON_TABS = ["1D convolution padding", "The model and its parameters", "Dense against convolution", "How it was trained"]
+LESSON_TABS = [
+    "1D convolution padding", "The model and its parameters", "Dense against convolution", "How it was trained",
+    "Your drawings and the class's",
+]
+STORE_RETRY_S = 30  # a store that failed is opened afresh after this long, so a fixed problem mends itself
 log = logging.getLogger("digit-page")
 # Less empty space above the title, so the canvas, the network's input and the prediction fit one laptop screen.
 PAGE_CSS = """<style>
@@ -105,6 +112,26 @@ def _live_data():
     return live_data()
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _drawings_store(url: str) -> DrawingsStore:
+    """The drawings store, shared by every session."""
+    return DrawingsStore(url)
+
+
+def drawings_store() -> DrawingsStore:
+    """The store at $DRAWINGS_DB (or SQLite under data/); one that failed is opened afresh after a while."""
+    store = _drawings_store(store_url())
+    if store.problem and time.monotonic() - store.opened > STORE_RETRY_S:
+        _drawings_store.clear()
+        store = _drawings_store(store_url())
+    return store
+
+
+@st.cache_data(show_spinner=False, max_entries=10)
+def _weights_sha256(path: str, mtime: float) -> str:
+    return file_sha256(path)
+
+
 def _mtime(path) -> float:
     try:
         return path.stat().st_mtime
@@ -157,6 +184,18 @@ def how_it_learned_ui(image: np.ndarray, digit: int) -> None:
     shipped = (f"The shipped network trained for {epochs} passes over {samples:,} digits."
                if isinstance(epochs, int) and isinstance(samples, int) else "")
     live_ui(_live_queue(), get_script_run_ctx().session_id, image, digit, _live_data, live_steps(), shipped)
+
+
+def your_drawings_ui() -> None:
+    gallery_ui(drawings_store())
+    st.divider()
+    model, error = model_or_error()
+    if model is None:
+        st.info(f"No personal copy without the shipped network: {literal(error)}")
+    else:
+        personal_ui(model, _live_queue(), get_script_run_ctx().session_id, _live_data)
+    st.divider()
+    class_ui(drawings_store(), networks(("convnet", "dense44")))
 
 
 def robustness_figures() -> dict | None:
@@ -355,6 +394,10 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
         if probs is not None:
             with guarded("The dense network's reading"):
                 dense_reading_ui(image)
+            with guarded("Your personal copy's reading"):
+                personal_reading_ui(image)
+            with guarded("Saying whether it was right"):
+                label_ui(drawings_store(), image, rgba, probs, _weights_sha256(str(DEFAULT_WEIGHTS), _mtime(DEFAULT_WEIGHTS)))
     with seen:
         st.markdown("#### 2 · What the network sees")
         if problem:
@@ -404,6 +447,7 @@ def lessons_ui() -> None:
             networks(shipped_networks()), {name: metadata(name) for name in shipped_networks()}
         ),
         "How it was trained": lambda: training_ui(DEFAULT_WEIGHTS),
+        "Your drawings and the class's": your_drawings_ui,
     }
     for tab, name in zip(tabs, LESSON_TABS):
         if tab.open:

@@ -68,9 +68,10 @@ def draw_digit(digit: int, size: int = 280, pen: float = 20, margin: float = 0.1
     return render(strokes, size, size, pen)
 
 
-def jittered_digit(digit: int, rng: np.random.Generator, size: int = 280) -> np.ndarray:
-    """A template digit as a different hand might draw it: wobbly points, slant, stretch, size, place and pen."""
-    angle, shear = rng.uniform(-0.2, 0.2), rng.uniform(-0.25, 0.25)
+def jittered_digit(digit: int, rng: np.random.Generator, size: int = 280, tilt: float = 0.0) -> np.ndarray:
+    """A template digit as a different hand might draw it: wobbly points, slant, stretch, size, place and pen.
+    `tilt` (radians, clockwise as seen) turns every digit of this hand the same way, as a writer with a turned page."""
+    angle, shear = tilt + rng.uniform(-0.2, 0.2), rng.uniform(-0.25, 0.25)
     stretch = rng.uniform(0.8, 1.2)
     m = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.array([[stretch, shear], [0, 1]])
     extent = rng.uniform(0.35, 0.85) * size  # how much of the canvas the digit spans

@@ -61,6 +61,7 @@ def test_every_part_opens_without_an_error(page):
         "The model and its parameters": "Dense layer parameters",
         "Dense against convolution": "What the convnet's conv1 learned",
         "How it was trained": "Test accuracy",
+        "Your drawings and the class's": "A personal copy that learns your style",
     }
     for tab, text in expected.items():
         page.get_by_role("tab", name=tab).click()
@@ -131,3 +132,46 @@ def test_how_it_learned_plays_in_the_browser_and_a_live_run_starts_and_stops(pag
         time.sleep(0.1)
     assert pagedriver.error_elements(page) == []
 
+
+def test_label_drawings_save_them_see_the_gallery_and_fine_tune(page):
+    import os
+
+    from cnn.drawings import DrawingsStore
+    from cnn.finetune import MIN_DRAWINGS
+
+    store = DrawingsStore(os.environ["DRAWINGS_DB"])
+    before = store.count()
+    if pagedriver.prediction(page) is not None:
+        pagedriver.clear(page)
+    pagedriver.draw_digit(page, 0)
+    pagedriver.wait_for_prediction(page)
+    page.get_by_role("button", name="Saving: off").click()
+    page.get_by_text("Save my labelled drawings on this server").click()
+    page.get_by_text("What saving keeps, and where").first.wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Saving: on").wait_for(timeout=30_000)
+    for k in range(MIN_DRAWINGS):
+        if k:
+            pagedriver.clear(page)
+            pagedriver.draw_digit(page, k)
+            shown, _ = pagedriver.wait_for_prediction(page)
+        else:  # drawn before saving was turned on, and still shown
+            shown = pagedriver.prediction(page)
+        if shown == str(k):
+            page.get_by_role("button", name=f"Yes, a {k}").click()
+        else:  # misread: say which digit it was
+            page.locator('[data-testid="stButtonGroup"]').get_by_role("button", name=str(k), exact=True).click()
+        page.get_by_text(f"Labelled as {k} (saved on the server)").wait_for(timeout=30_000)
+    assert store.count() == before + MIN_DRAWINGS
+    page.get_by_role("tab", name="Your drawings and the class's").click()
+    page.get_by_text(f"{MIN_DRAWINGS} labelled in this tab").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Fine-tune on my drawings").click()
+    page.get_by_text("Fine-tuned in").wait_for(timeout=60_000)
+    pagedriver.clear(page)
+    pagedriver.draw_digit(page, 3)
+    pagedriver.wait_for_prediction(page)
+    page.get_by_text("Your personal copy reads it as").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Delete all my drawings").click()
+    page.get_by_text("Label a reading under the prediction").wait_for(timeout=30_000)
+    assert store.count() == before
+    assert pagedriver.error_elements(page) == []

@@ -41,7 +41,7 @@ def test_a_certain_reading_is_not_a_block_quote():
 @pytest.mark.parametrize("tab", ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it",
                                  "How it learned"])
 @pytest.mark.parametrize("lesson", ["1D convolution padding", "The model and its parameters", "Dense against convolution",
-                                    "How it was trained"])
+                                    "How it was trained", "Your drawings and the class's"])
 def test_no_line_of_the_page_starts_a_quote_or_a_formula(tab, lesson):
     at = run_app(draw_digit(8), analysis=tab, lessons=lesson)
     assert not at.exception

@@ -1,0 +1,155 @@
+"""Saying whether a reading was right, saving it only when asked, the gallery, the class view and the teacher's key."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cnn.drawings import DrawingsStore
+from cnn.strokes import draw_digit
+from tests.test_app import errors, run_app, shown
+
+CLASS = "Your drawings and the class's"
+
+
+@pytest.fixture
+def store_url(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'drawings.sqlite'}"
+    monkeypatch.setenv("DRAWINGS_DB", url)
+    return url
+
+
+def no_it_was(at):
+    """The "No, it was" digits under the prediction."""
+    (control,) = [c for c in at.segmented_control if c.key.startswith("wrong_")]
+    return control
+
+
+def yes(at):
+    (button,) = [b for b in at.button if b.label.startswith("Yes, a ")]
+    return button
+
+
+def count(url: str, session: str | None = None) -> int:
+    s = DrawingsStore(url)
+    try:
+        return s.count(session)
+    finally:
+        s.close()
+
+
+def test_a_reading_is_labelled_in_one_click_and_kept_in_the_tab_only(store_url):
+    at = run_app(draw_digit(7))
+    assert not at.exception
+    assert yes(at).label == "Yes, a 7"
+    yes(at).click()
+    at = run_app(draw_digit(7), at=at)
+    assert not at.exception and errors(at) == []
+    assert any("Labelled as 7 (kept in this tab)" in c.value for c in at.caption)
+    assert count(store_url) == 0  # saving is opt-in: off, nothing reaches the server
+
+
+def test_with_saving_on_a_correction_is_saved_and_can_be_deleted(store_url):
+    at = run_app(draw_digit(7), save_on=True)
+    other = no_it_was(at)
+    assert 7 not in other.options and len(other.options) == 9
+    other.set_value(1)
+    at = run_app(draw_digit(7), at=at)
+    assert any("Labelled as 1 (saved on the server)" in c.value for c in at.caption)
+    me = at.session_state["visitor"]
+    (saved,) = DrawingsStore(store_url).mine(me)
+    assert (saved.label, saved.prediction) == (1, 7) and saved.canvas_png.startswith(b"\x89PNG")
+    at.session_state["lessons"] = CLASS
+    at = run_app(None, at=at)
+    assert any("1 labelled in this tab, 0 read right; 1 saved on the server" in c.value for c in at.caption)
+    at.button(key="del_all").click()
+    at = run_app(None, at=at)
+    assert count(store_url) == 0 and any("Label a reading" in i.value for i in at.info)
+
+
+def test_the_class_view_measures_the_networks_on_every_saved_drawing(store_url):
+    for digit, label in ((3, 3), (5, 5), (8, 2)):  # the last one labelled wrongly on purpose: the network reads 8
+        at = run_app(draw_digit(digit), save_on=True)
+        if label == digit:
+            yes(at).click()
+        else:
+            no_it_was(at).set_value(label)
+        run_app(draw_digit(digit), at=at)
+    assert count(store_url) == 3
+    at = run_app(None, lessons=CLASS)
+    assert not at.exception and errors(at) == []
+    convnet = next(m for m in at.metric if m.label == "convnet")
+    assert convnet.value == "66.7%"  # 2 of 3: the 8 labelled 2 is "misread"
+    assert any("Most confused" in m.value and "2 read as 8 (1×)" in m.value for m in at.markdown)
+    assert not at.text_input  # no teacher's key on this server: no control over other people's drawings
+
+
+def test_the_teachers_controls_need_the_servers_key(store_url, monkeypatch):
+    at = run_app(draw_digit(4), save_on=True)
+    yes(at).click()
+    run_app(draw_digit(4), at=at)
+    monkeypatch.setenv("TEACHER_KEY", "correct horse")
+    at = run_app(None, lessons=CLASS)
+    at.text_input(key="teacher_key").input("wrong horse")
+    at = run_app(None, at=at)
+    assert "That is not the teacher's key." in errors(at)
+    assert not [b for b in at.button if b.key == "teacher_delete_all"] and count(store_url) == 1
+    at.text_input(key="teacher_key").input("correct horse")
+    at = run_app(None, at=at)
+    export = at.get("download_button")
+    assert len(export) == 1 and "Export every drawing" in export[0].proto.label
+    at.button(key="teacher_delete_all").click()
+    at = run_app(None, at=at)
+    assert count(store_url) == 0
+
+
+def test_a_broken_store_turns_saving_off_and_the_page_still_reads(tmp_path, monkeypatch):
+    bad = tmp_path / "drawings.sqlite"
+    bad.write_bytes(os.urandom(4096))
+    monkeypatch.setenv("DRAWINGS_DB", f"sqlite:///{bad}")
+    at = run_app(draw_digit(2), save_on=True)
+    assert not at.exception
+    assert next(m.value for m in at.metric if m.label == "Prediction") == "2"
+    assert at.toggle(key="save_toggle").disabled
+    assert any("Saving is off" in c.value and "damaged" in c.value for c in at.caption)
+    yes(at).click()
+    at = run_app(draw_digit(2), at=at)
+    assert any("Labelled as 2 (kept in this tab)" in c.value for c in at.caption)
+
+
+def test_a_personal_copy_is_fine_tuned_from_the_page_and_reads_the_next_stroke(store_url):
+    import numpy as np
+
+    from cnn.finetune import MIN_DRAWINGS
+    from cnn.strokes import jittered_digit
+
+    rng = np.random.default_rng(5)
+    at = None
+    for k in range(MIN_DRAWINGS):
+        canvas = jittered_digit(k % 10, rng, tilt=1.1)
+        at = run_app(canvas, at=at)
+        no_it_was(at).set_value(k % 10) if yes(at).label != f"Yes, a {k % 10}" else yes(at).click()
+        at = run_app(canvas, at=at)
+    assert len(at.session_state["labelled"]) == MIN_DRAWINGS and count(store_url) == 0
+    at.session_state["lessons"] = CLASS
+    at = run_app(None, at=at)
+    at.button(key="finetune").click()
+    at = run_app(None, at=at)
+    assert not at.exception and errors(at) == []
+    assert any(m.label.startswith("Your 2 held-back drawings") for m in at.metric)
+    assert any("Fine-tuned in" in shown(c.value) for c in at.caption)
+    at = run_app(draw_digit(3), at=at)
+    assert any(m.value.startswith("**Your personal copy reads it as ") for m in at.markdown)
+
+
+def test_saving_once_turned_on_stays_on_for_the_next_drawings(store_url):
+    at = run_app(draw_digit(7))
+    at.toggle(key="save_toggle").set_value(True)
+    at = run_app(draw_digit(7), at=at)
+    for digit in (7, 4, 0):  # after each label the controls give way to a caption; the choice must survive that
+        at = run_app(draw_digit(digit), at=at)
+        yes(at).click()
+        at = run_app(draw_digit(digit), at=at)
+        assert any(f"Labelled as {digit} (saved on the server)" in c.value for c in at.caption)
+    assert count(store_url) == 3

@@ -1,0 +1,281 @@
+"""Your drawings and the class's: say whether a reading was right, keep labelled drawings (saved only when the
+visitor opts in), a gallery to delete them, and the shipped networks measured on everything a class collected."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+import streamlit as st
+
+from cnn.collected import class_report
+from cnn.drawings import (
+    ENV_TEACHER_KEY, DrawingsStore, StoreError, canvas_png, export_zip, new_session_id, teacher_key_ok,
+)
+from ui.figures import NETWORK_NAMES, PLOT_CONFIG, confusion_figure, percent
+from ui.markdown import literal
+
+PART = "Your drawings and the class's"  # the part of the page where they are
+KEPT_IN_TAB = 200  # labelled drawings one tab keeps in memory, as many as one visitor may save
+
+SAVING_NOTE = (
+    "**What saving keeps, and where.** With saving on, each drawing you label is stored on this page's server: the "
+    "drawing as you drew it (a PNG), the 28×28 image the network saw, the digit you say it is, what the network read "
+    "and how sure it was, which weights read it, the time, and a random number for this visit; nothing about you. "
+    "It stays on the server: the page measures the networks on the class's drawings and shows those they misread "
+    "to everyone, and only the teacher, with the server's key, can export them. "
+    f"Delete yours under **{PART}** below, one or all, while this tab is open; after that only the teacher can. "
+    "With saving off, your labels stay in this tab and go when you close it."
+)
+
+
+def visitor() -> str:
+    """This visit's anonymous id (random; the same for every rerun of this tab)."""
+    if "visitor" not in st.session_state:
+        st.session_state["visitor"] = new_session_id()
+    return st.session_state["visitor"]
+
+
+def _kept() -> dict[str, dict]:
+    return st.session_state.setdefault("labelled", {})
+
+
+def drawing_key(image: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(image, np.float32).tobytes()).hexdigest()[:16]
+
+
+def label_ui(store: DrawingsStore, image: np.ndarray, rgba: np.ndarray, probs: np.ndarray, weights_sha: str) -> None:
+    """Under the prediction: one click says whether it was right, and which digit it was if not."""
+    top, key = int(np.argmax(probs)), drawing_key(image)
+    kept = _kept()
+    note = st.session_state.pop("label_note", None)
+    if note:
+        st.warning(literal(note))
+    if key in kept:
+        k = kept[key]
+        where = "saved on the server" if k.get("saved") else "kept in this tab"
+        st.caption(f"Labelled as {k['label']} ({where}). Thank you. Draw another, or see **{PART}** below.")
+        return
+    reading = (store, key, image, rgba, probs, weights_sha)
+    st.markdown("**Was it right?**")
+    yes, no = st.columns([1, 3], vertical_alignment="bottom")
+    yes.button(f"Yes, a {top}", key=f"right_{key}", width="stretch", on_click=_label, args=(*reading, top))
+    no.segmented_control("No, it was", [d for d in range(10) if d != top], key=f"wrong_{key}",
+                         label_visibility="collapsed", help="No, it was this digit", on_change=_label,
+                         args=(*reading, None))
+    on = bool(st.session_state.get("save_on")) and store.can_save
+    with st.popover(f"Saving: {'on' if on else 'off'}", help="Whether your labelled drawings are kept on the server"):
+        # The choice lives under its own key: a widget's state is dropped on any run that does not draw it.
+        st.toggle("Save my labelled drawings on this server", value=bool(st.session_state.get("save_on")),
+                  key="save_toggle", disabled=not store.can_save, help="Off unless you turn it on.",
+                  on_change=lambda: st.session_state.update(save_on=st.session_state["save_toggle"]))
+        if not store.can_save:
+            st.caption(f"Saving is off: {literal(store.problem)}.")
+        st.markdown(SAVING_NOTE)
+
+
+def _label(store, key, image, rgba, probs, weights_sha, label) -> None:
+    """A click on "Yes" (label given) or on a digit (label read from the control): keep it, and save it if asked."""
+    if label is None:
+        label = st.session_state.get(f"wrong_{key}")
+        if label is None:
+            return
+    kept, top = _kept(), int(np.argmax(probs))
+    if len(kept) >= KEPT_IN_TAB:
+        st.session_state["label_note"] = (f"This tab keeps {KEPT_IN_TAB} labelled drawings at most: delete some under "
+                                          f"{PART} to label more.")
+        return
+    entry = {"label": int(label), "prediction": top, "probability": float(probs[top]), "png": canvas_png(rgba),
+             "image": np.array(image, np.float32), "saved": None}
+    if st.session_state.get("save_on") and store.can_save:
+        try:
+            entry["saved"] = store.save(visitor(), int(label), top, float(probs[top]), weights_sha, image, entry["png"])
+        except StoreError as e:
+            st.session_state["label_note"] = f"Not saved: {e}. It is kept in this tab."
+    kept[key] = entry
+
+
+def gallery_ui(store: DrawingsStore) -> None:
+    kept = _kept()
+    st.markdown("#### Your drawings")
+    note = st.session_state.pop("gallery_note", None)
+    if note:
+        st.error(literal(note))
+    if not kept:
+        st.info("Label a reading under the prediction (“Was it right?”) and your drawing appears here.")
+        return
+    right = sum(k["label"] == k["prediction"] for k in kept.values())
+    saved = sum(bool(k["saved"]) for k in kept.values())
+    st.caption(f"{len(kept)} labelled in this tab, {right} read right; {saved} saved on the server.")
+    cols = st.columns(6)
+    for i, (key, k) in enumerate(reversed(list(kept.items()))):
+        with cols[i % 6]:
+            st.image(k["png"], width=90)
+            mark = "✓" if k["label"] == k["prediction"] else f"read as {k['prediction']}"
+            st.caption(f"{k['label']} · {mark} · {'saved' if k['saved'] else 'this tab'}")
+            st.button("Delete", key=f"del_{key}", help="Delete this drawing, from the server too", on_click=_delete,
+                      args=(store, [key]))
+    st.button("Delete all my drawings", key="del_all", on_click=_delete, args=(store, list(kept)))
+
+
+def _delete(store: DrawingsStore, keys: list[str]) -> None:
+    kept = _kept()
+    ids = [kept[k]["saved"] for k in keys if k in kept and kept[k]["saved"]]
+    if ids:
+        try:
+            store.delete(ids, session=visitor())
+        except StoreError as e:
+            st.session_state["gallery_note"] = f"Could not delete from the server: {e}. Nothing was removed; try again."
+            return
+    for k in keys:
+        kept.pop(k, None)
+
+
+def personal_ui(shipped, queue, session: str, mnist) -> None:
+    """Fine-tune a private copy of the network on this tab's labelled drawings; it then reads every stroke too."""
+    from cnn.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, fine_tune
+
+    st.markdown("#### A personal copy that learns your style")
+    kept = _kept()
+    recipe = FineTuneRecipe()
+    st.markdown(
+        f"A copy of the network trains for {recipe.steps} steps, a few seconds, on your labelled drawings (each moved "
+        "a little at random) mixed with as many MNIST digits, so it learns your style without forgetting everyone "
+        f"else's. A quarter of your drawings is held back to measure both networks on drawings the copy never saw. "
+        f"The shipped network is not touched; the copy lives in this tab and goes when you close it."
+    )
+    result = st.session_state.get("personal")
+    if st.button("Fine-tune on my drawings", key="finetune", disabled=len(kept) < MIN_DRAWINGS,
+                 help=f"Needs at least {MIN_DRAWINGS} labelled drawings; you have {len(kept)}."):
+        images = np.stack([k["image"] for k in kept.values()])
+        labels = np.array([k["label"] for k in kept.values()])
+        status, bar = st.empty(), st.empty()
+        try:
+            while (place := queue.ask(session)) > 0:
+                status.info("Another visitor's network is training: " + (
+                    "yours is next." if place == 1 else f"yours is number {place} in the queue."))
+                time.sleep(0.5)
+            status.empty()
+
+            def progress(step: int, steps: int) -> None:
+                queue.ask(session)  # still here
+                if step % 5 == 0 or step == steps:
+                    bar.progress(step / steps, text=f"fine-tuning: step {step} of {steps}")
+
+            result = fine_tune(shipped, images, labels, mnist(), recipe, on_step=progress)
+        except FineTuneError as e:
+            st.warning(literal(e))
+            return
+        finally:
+            queue.done(session)
+        bar.empty()
+        st.session_state["personal"] = result
+    if len(kept) < MIN_DRAWINGS and result is None:
+        st.caption(f"Label {MIN_DRAWINGS - len(kept)} more drawing{'s' if MIN_DRAWINGS - len(kept) != 1 else ''} "
+                   "to fine-tune (“Was it right?” under the prediction).")
+    if result is not None:
+        a, b = st.columns(2)
+        a.metric(f"Your {result.held_out} held-back drawings, shipped network", percent(result.shipped_held_out))
+        b.metric("… your personal copy", percent(result.personal_held_out),
+                 delta=f"{(result.personal_held_out - result.shipped_held_out) * 100:+.0f} points")
+        st.caption(literal(
+            f"Fine-tuned in {result.seconds:.1f} s ({result.steps} steps on one CPU thread). On 500 MNIST digits "
+            f"neither trained on: shipped {percent(result.shipped_mnist)}, personal {percent(result.personal_mnist)}. "
+            f"With {result.held_out} held-back drawings each one is {100 / result.held_out:.0f} points: a rough "
+            "measure. From now on your copy reads every stroke too, under the prediction."
+        ))
+        st.button("Forget my personal copy", key="forget_personal", on_click=st.session_state.pop,
+                  args=("personal", None))
+
+
+def personal_reading_ui(image: np.ndarray) -> None:
+    """Under the prediction, once the visitor has a fine-tuned copy: its reading of the same input."""
+    from cnn.model import predict_proba
+
+    result = st.session_state.get("personal")
+    if result is None:
+        return
+    probs = predict_proba(result.model, image)[0]
+    top = int(probs.argmax())
+    st.markdown(f"**Your personal copy reads it as {top}** ({literal(percent(probs[top]))})")
+
+
+def class_ui(store: DrawingsStore, networks: dict) -> None:
+    st.markdown("#### The class's drawings")
+    try:
+        everyone = store.everyone()
+    except StoreError as e:
+        st.info(f"No class view: {literal(e)}.")
+        return
+    if not everyone:
+        st.info("Nobody has saved a labelled drawing on this server yet.")
+    else:
+        images = np.stack([d.image for d in everyone])
+        labels = np.array([d.label for d in everyone])
+        reports = class_report(networks, images, labels)
+        cols = st.columns(len(reports))
+        for col, (name, r) in zip(cols, reports.items()):
+            col.metric(NETWORK_NAMES.get(name, name), percent(r["accuracy"]),
+                       help=f"of {r['count']} drawings read as the digit their writer says they are")
+        convnet = reports.get("convnet") or next(iter(reports.values()))
+        per_digit = ", ".join(f"{d}: {percent(a, 0)} of {n}" for d, (a, n) in
+                              enumerate(zip(convnet["per_class_accuracy"], convnet["per_digit_count"])) if n)
+        st.caption(literal(f"The convnet, per digit: {per_digit}."))
+        left, right = st.columns([1, 1])
+        with left:
+            st.plotly_chart(confusion_figure(np.array(convnet["confusion"])), config=PLOT_CONFIG, key="class_cm")
+        with right:
+            pairs = convnet["confused_pairs"]
+            st.markdown("**Most confused**: " + ("; ".join(f"{a} read as {b} ({n}×)" for a, b, n in pairs)
+                                                  if pairs else "none: every drawing read right."))
+            wrong = [(d, p) for d, p in zip(everyone, convnet["predicted"]) if p != d.label][:24]
+            if wrong:
+                st.markdown("**Misread by the convnet** (drawn → read)")
+                grid = st.columns(6)
+                for i, (d, p) in enumerate(wrong):
+                    grid[i % 6].image(d.canvas_png, width=70, caption=f"{d.label} → {p}")
+    teacher_ui(store, everyone)
+
+
+def teacher_ui(store: DrawingsStore, everyone: list) -> None:
+    """Controls over everyone's drawings: only with the key the server holds, and absent without one."""
+    import os
+
+    if not os.environ.get(ENV_TEACHER_KEY):
+        return
+    given = st.text_input("Teacher's key", type="password", key="teacher_key",
+                          help="Set on the server; with it you can delete anyone's drawings.")
+    if not given:
+        return
+    if not teacher_key_ok(given):
+        st.error("That is not the teacher's key.")
+        return
+    st.success(f"Teacher: {len(everyone)} drawings in the store.")
+    note = st.session_state.pop("teacher_note", None)
+    if note:
+        st.info(literal(note))
+    ids = st.multiselect("Drawings to delete (by number)", [d.id for d in everyone], key="teacher_pick")
+    a, b = st.columns(2)
+    a.button("Delete the chosen drawings", key="teacher_delete", disabled=not ids, on_click=_teacher_delete,
+             args=(store, ids))
+    b.button("Delete every drawing", key="teacher_delete_all", disabled=not everyone, on_click=_teacher_delete,
+             args=(store, None))
+    if everyone:
+        st.download_button(
+            "Export every drawing (zip)", export_zip(everyone), file_name="drawings.zip", mime="application/zip",
+            key="teacher_export", help="MNIST IDX files (python -m cnn.evaluate --drawings reads them), each canvas "
+            "as a PNG, and a CSV of what the network read; no visit ids",
+        )
+
+
+def _teacher_delete(store: DrawingsStore, ids: list[int] | None) -> None:
+    if not teacher_key_ok(st.session_state.get("teacher_key")):  # checked again when the click arrives
+        return
+    try:
+        gone = store.delete(ids)
+    except StoreError as e:
+        st.session_state["teacher_note"] = f"Nothing deleted: {e}."
+        return
+    st.session_state["teacher_pick"] = []
+    st.session_state["teacher_note"] = f"Deleted {gone} drawing{'s' if gone != 1 else ''}."
