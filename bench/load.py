@@ -50,6 +50,26 @@ def rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by the server (`pid` and its children) and by everything else this process started
+    (the browsers), so a phase can say which of the two was busy."""
+    def used(procs) -> float:
+        total = 0.0
+        for proc in procs:
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    server = psutil.Process(pid)
+    server_tree = [server, *server.children(recursive=True)]
+    ids = {p.pid for p in server_tree}
+    others = [p for p in psutil.Process().children(recursive=True) if p.pid not in ids]
+    return used(server_tree), used(others)
+
+
 def open_part(b, url: str, digit: int, tab: str):
     """A new session that has drawn `digit` and opened `tab`."""
     page, _ = pagedriver.open_page(b.new_context(viewport={"width": 1280, "height": 800}), url)
@@ -88,6 +108,7 @@ def run(
         tick = background(b) if background else (lambda: None)
         start_mb = rss_mb(pid)
         log(f"{sessions} sessions open; server memory {start_mb:.0f} MB")
+        cpu0 = cpu_seconds(pid)
         t0, done = time.monotonic(), 0
         while (rounds is None or done < rounds) and (
             seconds is None or time.monotonic() - t0 < seconds or done < min_rounds
@@ -108,6 +129,8 @@ def run(
             done += 1
             log(f"round {done}: {time.monotonic() - t0:.0f} s, {sum(len(s.seen) for s in people)} predictions")
         end_mb = rss_mb(pid)
+        wall = time.monotonic() - t0
+        server_cpu, browser_cpu = ((b - a) / wall for a, b in zip(cpu0, cpu_seconds(pid)))
     times = [t for s in people for t in s.times_ms]
     return {
         "sessions": people,
@@ -116,6 +139,8 @@ def run(
         "worst_ms": max(times) if times else float("nan"),
         "start_mb": start_mb,
         "end_mb": end_mb,
+        "server_cpu": server_cpu,  # cores busy on average while the sessions drew
+        "browser_cpu": browser_cpu,
     }
 
 
@@ -149,7 +174,8 @@ def main() -> None:
                 errors = sum(len(s.errors) for s in r["sessions"])
                 print(f"{args.sessions} drawing sessions {name}: stroke to prediction median {r['median_ms']:.0f} ms, "
                       f"worst {r['worst_ms']:.0f} ms; {own}/{total} their own digit, {errors} errors; server memory "
-                      f"{r['start_mb']:.0f} -> {r['end_mb']:.0f} MB")
+                      f"{r['start_mb']:.0f} -> {r['end_mb']:.0f} MB; cores busy: server {r['server_cpu']:.2f}, "
+                      f"browsers {r['browser_cpu']:.2f}")
         return
     with pagedriver.streamlit_server() as (url, proc):
         r = run(url, proc.pid, args.sessions, seconds=args.seconds, min_rounds=args.min_rounds)

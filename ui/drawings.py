@@ -4,7 +4,7 @@ visitor opts in), a gallery to delete them, and the shipped networks measured on
 from __future__ import annotations
 
 import hashlib
-import time
+import os
 
 import numpy as np
 import streamlit as st
@@ -13,8 +13,11 @@ from cnn.collected import class_report
 from cnn.drawings import (
     ENV_TEACHER_KEY, DrawingsStore, StoreError, canvas_png, export_zip, new_session_id, teacher_key_ok,
 )
+from cnn.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, fine_tune
+from cnn.model import predict_proba
 from ui.figures import NETWORK_NAMES, PLOT_CONFIG, confusion_figure, percent
 from ui.markdown import literal
+from ui.replay import wait_for_turn
 
 PART = "Your drawings and the class's"  # the part of the page where they are
 KEPT_IN_TAB = 200  # labelled drawings one tab keeps in memory, as many as one visitor may save
@@ -134,16 +137,14 @@ def _delete(store: DrawingsStore, keys: list[str]) -> None:
 
 def personal_ui(shipped, queue, session: str, mnist) -> None:
     """Fine-tune a private copy of the network on this tab's labelled drawings; it then reads every stroke too."""
-    from cnn.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, fine_tune
-
     st.markdown("#### A personal copy that learns your style")
     kept = _kept()
     recipe = FineTuneRecipe()
     st.markdown(
         f"A copy of the network trains for {recipe.steps} steps, a few seconds, on your labelled drawings (each moved "
         "a little at random) mixed with as many MNIST digits, so it learns your style without forgetting everyone "
-        f"else's. A quarter of your drawings is held back to measure both networks on drawings the copy never saw. "
-        f"The shipped network is not touched; the copy lives in this tab and goes when you close it."
+        "else's. A quarter of your drawings is held back to measure both networks on drawings the copy never saw. "
+        "The shipped network is not touched; the copy lives in this tab and goes when you close it."
     )
     result = st.session_state.get("personal")
     if st.button("Fine-tune on my drawings", key="finetune", disabled=len(kept) < MIN_DRAWINGS,
@@ -152,11 +153,7 @@ def personal_ui(shipped, queue, session: str, mnist) -> None:
         labels = np.array([k["label"] for k in kept.values()])
         status, bar = st.empty(), st.empty()
         try:
-            while (place := queue.ask(session)) > 0:
-                status.info("Another visitor's network is training: " + (
-                    "yours is next." if place == 1 else f"yours is number {place} in the queue."))
-                time.sleep(0.5)
-            status.empty()
+            wait_for_turn(queue, session, status)
 
             def progress(step: int, steps: int) -> None:
                 queue.ask(session)  # still here
@@ -191,8 +188,6 @@ def personal_ui(shipped, queue, session: str, mnist) -> None:
 
 def personal_reading_ui(image: np.ndarray) -> None:
     """Under the prediction, once the visitor has a fine-tuned copy: its reading of the same input."""
-    from cnn.model import predict_proba
-
     result = st.session_state.get("personal")
     if result is None:
         return
@@ -240,8 +235,6 @@ def class_ui(store: DrawingsStore, networks: dict) -> None:
 
 def teacher_ui(store: DrawingsStore, everyone: list) -> None:
     """Controls over everyone's drawings: only with the key the server holds, and absent without one."""
-    import os
-
     if not os.environ.get(ENV_TEACHER_KEY):
         return
     given = st.text_input("Teacher's key", type="password", key="teacher_key",

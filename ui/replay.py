@@ -74,6 +74,15 @@ LIVE_INTRO = (
 )
 
 
+def wait_for_turn(queue, session: str, status) -> None:
+    """Wait until this session may train (one network trains at a time per server), showing its place meanwhile."""
+    while (place := queue.ask(session)) > 0:
+        status.info("Another visitor's network is training: " + (
+            "yours is next." if place == 1 else f"yours is number {place} in the queue."))
+        time.sleep(0.5)
+    status.empty()
+
+
 def live_view(u, digit: int, channels: tuple[list, list]):
     """The figure of one moment of a live run."""
     view = {"kernels": u.kernels, "conv1": u.conv1, "conv2": u.conv2, "probs": u.probs, "point": u.history[-1]}
@@ -96,11 +105,7 @@ def live_ui(queue, session: str, image: np.ndarray, digit: int, data, total: int
     status, bar, view = st.empty(), st.empty(), st.empty()
     channels = ([0, 1, 2, 3], list(range(8)))
     try:
-        while (place := queue.ask(session)) > 0:
-            status.info("Another visitor's network is training: " + (
-                "yours is next." if place == 1 else f"yours is number {place} in the queue."))
-            time.sleep(0.5)
-        status.empty()
+        wait_for_turn(queue, session, status)
         for u in live_run(image, data(), channels1=channels[0], channels2=channels[1]):
             queue.ask(session)  # still here
             bar.progress(u.step / u.total, text=f"step {u.step} of {u.total}: it reads {u.val_accuracy:.0%} of 500 "
