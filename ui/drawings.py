@@ -50,6 +50,8 @@ def drawing_key(image: np.ndarray) -> str:
 
 def label_ui(store: DrawingsStore, image: np.ndarray, rgba: np.ndarray, probs: np.ndarray, weights_sha: str) -> None:
     """Under the prediction: one click says whether it was right, and which digit it was if not."""
+    if st.session_state.pop("labelled_now", False):
+        st.rerun()  # the whole page, so that Your drawings, if open, shows the new drawing
     top, key = int(np.argmax(probs)), drawing_key(image)
     kept = _kept()
     note = st.session_state.pop("label_note", None)
@@ -97,6 +99,7 @@ def _label(store, key, image, rgba, probs, weights_sha, label) -> None:
         except StoreError as e:
             st.session_state["label_note"] = f"Not saved: {e}. It is kept in this tab."
     kept[key] = entry
+    st.session_state["labelled_now"] = True
 
 
 def gallery_ui(store: DrawingsStore) -> None:
@@ -168,17 +171,18 @@ def personal_ui(shipped, queue, session: str, mnist) -> None:
             queue.done(session)
         bar.empty()
         st.session_state["personal"] = result
+        st.rerun()  # the whole page, so the copy reads the drawing on the canvas at once
     if len(kept) < MIN_DRAWINGS and result is None:
         st.caption(f"Label {MIN_DRAWINGS - len(kept)} more drawing{'s' if MIN_DRAWINGS - len(kept) != 1 else ''} "
                    "to fine-tune (“Was it right?” under the prediction).")
     if result is not None:
         a, b = st.columns(2)
-        a.metric(f"Your {result.held_out} held-back drawings, shipped network", percent(result.shipped_held_out))
-        b.metric("… your personal copy", percent(result.personal_held_out),
+        a.metric(f"Your {result.held_out} held-back drawings, shipped network", f"{result.shipped_held_out:.0%}")
+        b.metric("… your personal copy", f"{result.personal_held_out:.0%}",
                  delta=f"{(result.personal_held_out - result.shipped_held_out) * 100:+.0f} points")
         st.caption(literal(
             f"Fine-tuned in {result.seconds:.1f} s ({result.steps} steps on one CPU thread). On 500 MNIST digits "
-            f"neither trained on: shipped {percent(result.shipped_mnist)}, personal {percent(result.personal_mnist)}. "
+            f"neither trained on: shipped {result.shipped_mnist:.1%}, personal {result.personal_mnist:.1%}. "
             f"With {result.held_out} held-back drawings each one is {100 / result.held_out:.0f} points: a rough "
             "measure. From now on your copy reads every stroke too, under the prediction."
         ))
@@ -211,10 +215,10 @@ def class_ui(store: DrawingsStore, networks: dict) -> None:
         reports = class_report(networks, images, labels)
         cols = st.columns(len(reports))
         for col, (name, r) in zip(cols, reports.items()):
-            col.metric(NETWORK_NAMES.get(name, name), percent(r["accuracy"]),
+            col.metric(NETWORK_NAMES.get(name, name), f"{r['accuracy']:.1%}",
                        help=f"of {r['count']} drawings read as the digit their writer says they are")
         convnet = reports.get("convnet") or next(iter(reports.values()))
-        per_digit = ", ".join(f"{d}: {percent(a, 0)} of {n}" for d, (a, n) in
+        per_digit = ", ".join(f"{d}: {a:.0%} of {n}" for d, (a, n) in
                               enumerate(zip(convnet["per_class_accuracy"], convnet["per_digit_count"])) if n)
         st.caption(literal(f"The convnet, per digit: {per_digit}."))
         left, right = st.columns([1, 1])
