@@ -1,10 +1,12 @@
 """Drawn-digit benchmark: accuracy on digits as the page receives them, through canvas_to_mnist.
 
-Two sets, both drawn on a 280x280 canvas and prepared by canvas_to_mnist exactly as the page does:
+Sets drawn on a 280x280 canvas and prepared by canvas_to_mnist exactly as the page does:
   - scikit-learn's load_digits: 1,797 real handwritten digits by other writers (8x8, 17 grey levels), enlarged and
     placed at random sizes and positions;
   - synthetic pen strokes: the digit templates of cnn/strokes.py drawn by varied hands (slant, stretch, wobble,
-    size, place, pen width), 100 of each digit.
+    size, place, pen width), 100 of each digit;
+  - the kinds of writing MNIST-trained networks misread most (cnn.strokes.hard_digit): small digits drawn with a
+    thick pen (100 of each digit), 1s with a long flag (200), strongly slanted digits (100 of each digit).
 
     python bench/drawn_digits.py [--weights weights/mnist_cnn.pt weights/mnist_cnn_keras.pt]
 """
@@ -23,10 +25,10 @@ from cnn.checkpoint import MetadataError, load_metadata
 from cnn.model import load, predict_proba
 from cnn.paths import WEIGHTS_DIR, shown
 from cnn.preprocess import canvas_to_mnist
-from cnn.strokes import image_on_canvas, jittered_digit
+from cnn.strokes import hard_digit, image_on_canvas, jittered_digit
 
 
-SKLEARN_SEED, STROKES_SEED = 0, 1
+SKLEARN_SEED, STROKES_SEED, HARD_SEED = 0, 1, 2
 
 
 def sklearn_canvases(seed: int = SKLEARN_SEED) -> tuple[list[np.ndarray], np.ndarray]:
@@ -43,6 +45,14 @@ def stroke_canvases(per_digit: int = 100, seed: int = STROKES_SEED) -> tuple[lis
     rng = np.random.default_rng(seed)
     labels = np.repeat(np.arange(10), per_digit)
     return [jittered_digit(int(d), rng) for d in labels], labels
+
+
+def hard_canvases(kind: str, per_digit: int = 100, seed: int = HARD_SEED) -> tuple[list[np.ndarray], np.ndarray]:
+    """One kind of hard writing (cnn.strokes.HARD_KINDS) on 280x280 canvases, and the labels: every digit, or 1s
+    only for the flagged 1 (twice as many)."""
+    rng = np.random.default_rng(seed)
+    labels = np.full(2 * per_digit, 1) if kind == "flagged 1" else np.repeat(np.arange(10), per_digit)
+    return [hard_digit(int(d), rng, kind) for d in labels], labels
 
 
 def prepared(canvases: tuple[list[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -64,8 +74,12 @@ def main() -> None:
     shipped = [p for p in sorted(WEIGHTS_DIR.glob("*.pt")) if not p.name.endswith(".snapshots.pt")]  # weights only
     p.add_argument("--weights", nargs="+", default=[str(p) for p in shipped])
     args = p.parse_args()
-    sets = {"scikit-learn digits (1,797)": sklearn_set(), "synthetic pen strokes (1,000)": stroke_set()}
-    print(f"{'weights':<32}{'recipe':<10}" + "".join(f"{name:>32}" for name in sets))
+    sets = {"scikit-learn (1,797)": sklearn_set(), "pen strokes (1,000)": stroke_set()}
+    for kind in ("thick and small", "flagged 1", "strongly slanted"):
+        images, labels = prepared(hard_canvases(kind))
+        sets[f"{kind} ({len(labels):,})"] = (images, labels)
+    width = max(len(str(p)) for p in args.weights) + 2
+    print(f"{'weights':<{width}}{'recipe':<8}" + "".join(f"{name:>26}" for name in sets))
     for path in args.weights:
         model = load(path)
         try:
@@ -75,7 +89,7 @@ def main() -> None:
         scores = []
         for images, labels in sets.values():
             scores.append(float((predict_proba(model, images).argmax(1) == labels).mean()))
-        print(f"{shown(path):<32}{recipe:<10}" + "".join(f"{s:>32.2%}" for s in scores))
+        print(f"{shown(path):<{width}}{recipe:<8}" + "".join(f"{s:>26.2%}" for s in scores))
 
 
 if __name__ == "__main__":

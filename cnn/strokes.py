@@ -73,15 +73,51 @@ def jittered_digit(digit: int, rng: np.random.Generator, size: int = 280, tilt: 
     `tilt` (radians, clockwise as seen) turns every digit of this hand the same way, as a writer with a turned page."""
     angle, shear = tilt + rng.uniform(-0.2, 0.2), rng.uniform(-0.25, 0.25)
     stretch = rng.uniform(0.8, 1.2)
-    m = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.array([[stretch, shear], [0, 1]])
     extent = rng.uniform(0.35, 0.85) * size  # how much of the canvas the digit spans
+    return _hand(DIGIT_STROKES[digit], rng, size, angle, shear, stretch, extent, pen=(0.05, 0.14))
+
+
+def _hand(strokes, rng, size: int, angle: float, shear: float, stretch: float, extent: float, pen) -> np.ndarray:
+    """Unit-box strokes turned, sheared and stretched, `extent` pixels across at a random place, with wobbly points
+    and a pen of a random share `pen` (low, high) of the extent; drawn on a size x size canvas."""
+    m = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.array([[stretch, shear], [0, 1]])
     centre = rng.uniform(0.5 * extent, size - 0.5 * extent, size=2)
-    strokes = []
-    for stroke in DIGIT_STROKES[digit]:
+    drawn = []
+    for stroke in strokes:
         pts = np.asarray(stroke) + rng.normal(0, 0.02, size=(len(stroke), 2)) - 0.5
-        strokes.append(pts @ m.T * extent + centre)
-    pen = rng.uniform(0.05, 0.14) * extent
-    return render(strokes, size, size, pen)
+        drawn.append(pts @ m.T * extent + centre)
+    return render(drawn, size, size, rng.uniform(*pen) * extent)
+
+
+# A 1 as many people write it: a long flag from low on the left, and sometimes a base.
+FLAGGED_ONE = [[(0.22, 0.38), (0.55, 0.06), (0.55, 0.94)]]
+ONE_BASE = [(0.3, 0.94), (0.8, 0.94)]
+HARD_KINDS = ("thick and small", "flagged 1", "strongly slanted")
+
+
+def hard_digit(digit: int, rng: np.random.Generator, kind: str, size: int = 280) -> np.ndarray:
+    """A template digit in one of the kinds of writing MNIST-trained networks misread most:
+    - "thick and small": a fifth to a third of the canvas, with a pen 0.28 to 0.4 as wide as the digit (bold, still
+      plain to a person), so loops nearly close once the digit is fitted into 20x20;
+    - "flagged 1": (digit 1 only) a long flag, half the time a base, turned up to 20 degrees either way;
+    - "strongly slanted": sheared by 0.35 to 0.55 and turned 10 to 20 degrees, either way."""
+    sign = lambda: rng.choice([-1.0, 1.0])  # noqa: E731
+    strokes = DIGIT_STROKES[digit]
+    if kind == "thick and small":
+        angle, shear, stretch = rng.uniform(-0.2, 0.2), rng.uniform(-0.25, 0.25), rng.uniform(0.8, 1.2)
+        extent, pen = rng.uniform(0.2, 0.35) * size, (0.28, 0.4)
+    elif kind == "flagged 1":
+        if digit != 1:
+            raise ValueError("a flagged 1 is a 1")
+        strokes = FLAGGED_ONE + ([ONE_BASE] if rng.random() < 0.5 else [])
+        angle, shear, stretch = rng.uniform(-0.35, 0.35), rng.uniform(-0.25, 0.25), rng.uniform(0.8, 1.2)
+        extent, pen = rng.uniform(0.35, 0.85) * size, (0.05, 0.14)
+    elif kind == "strongly slanted":
+        angle, shear = sign() * rng.uniform(0.17, 0.35), sign() * rng.uniform(0.35, 0.55)
+        stretch, extent, pen = rng.uniform(0.8, 1.2), rng.uniform(0.35, 0.85) * size, (0.05, 0.14)
+    else:
+        raise ValueError(f"unknown kind of writing {kind!r}: one of {', '.join(HARD_KINDS)}")
+    return _hand(strokes, rng, size, angle, shear, stretch, extent, pen)
 
 
 def random_scribble(rng: np.random.Generator, size: int = 280) -> np.ndarray:

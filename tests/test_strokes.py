@@ -39,3 +39,30 @@ def test_image_on_canvas_keeps_the_ink():
     assert canvas.shape == (280, 280, 4)
     ys, xs = np.nonzero(canvas[..., 0] > 128)
     assert (ys.max() - ys.min()) > 2 * (xs.max() - xs.min())  # still a vertical bar
+
+
+def test_the_hard_kinds_of_writing_are_what_they_say():
+    from cnn.strokes import HARD_KINDS, hard_digit
+
+    def box(rgba):
+        ys, xs = np.nonzero(rgba[..., 0] > 127)
+        return ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+
+    rng = np.random.default_rng(0)
+    for d in range(10):
+        h, w = box(hard_digit(d, rng, "thick and small"))
+        assert max(h, w) < 0.55 * 280  # small on the canvas, even with the pen's width added
+    plain = jittered_digit(3, np.random.default_rng(5))
+    thick = hard_digit(3, np.random.default_rng(5), "thick and small")
+    # ink per pixel of the digit's box: the thick pen fills far more of its box than a plain hand does
+    fill = lambda rgba: (rgba[..., 0] > 127).sum() / np.prod(box(rgba))  # noqa: E731
+    assert fill(thick) > 1.5 * fill(plain)
+    one = hard_digit(1, np.random.default_rng(1), "flagged 1")
+    assert one[..., 0].max() == 255
+    with pytest.raises(ValueError, match="a flagged 1 is a 1"):
+        hard_digit(7, rng, "flagged 1")
+    with pytest.raises(ValueError, match="unknown kind"):
+        hard_digit(7, rng, "upside down")
+    assert set(HARD_KINDS) == {"thick and small", "flagged 1", "strongly slanted"}
+    a, b = hard_digit(4, np.random.default_rng(9), "strongly slanted"), hard_digit(4, np.random.default_rng(9), "strongly slanted")
+    np.testing.assert_array_equal(a, b)
