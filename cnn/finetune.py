@@ -66,7 +66,8 @@ class FineTuneResult:
     held_out: int  # drawings held back
     shipped_held_out: float  # accuracy on them
     personal_held_out: float
-    shipped_mnist: float  # accuracy on the sample's held-out MNIST digits
+    mnist_held_out: int  # MNIST digits neither network trained on
+    shipped_mnist: float  # accuracy on them
     personal_mnist: float
 
 
@@ -108,6 +109,7 @@ def fine_tune(shipped: nn.Module, images: np.ndarray, labels: np.ndarray, mnist,
         model=model, seconds=seconds, steps=recipe.steps, held_out=len(held),
         shipped_held_out=accuracy(shipped, images[held], labels[held]),
         personal_held_out=accuracy(model, images[held], labels[held]),
+        mnist_held_out=len(yv_mnist),
         shipped_mnist=accuracy(shipped, xv_mnist, yv_mnist),
         personal_mnist=accuracy(model, xv_mnist, yv_mnist),
     )

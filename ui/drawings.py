@@ -181,8 +181,8 @@ def personal_ui(shipped, queue, session: str, mnist) -> None:
         b.metric("… your personal copy", f"{result.personal_held_out:.0%}",
                  delta=f"{(result.personal_held_out - result.shipped_held_out) * 100:+.0f} points")
         st.caption(literal(
-            f"Fine-tuned in {result.seconds:.1f} s ({result.steps} steps on one CPU thread). On 500 MNIST digits "
-            f"neither trained on: shipped {result.shipped_mnist:.1%}, personal {result.personal_mnist:.1%}. "
+            f"Fine-tuned in {result.seconds:.1f} s ({result.steps} steps on one CPU thread). On "
+            f"{result.mnist_held_out} MNIST digits neither trained on: shipped {result.shipped_mnist:.1%}, personal {result.personal_mnist:.1%}. "
             f"With {result.held_out} held-back drawings each one is {100 / result.held_out:.0f} points: a rough "
             "measure. From now on your copy reads every stroke too, under the prediction."
         ))

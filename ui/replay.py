@@ -7,6 +7,7 @@ import time
 import numpy as np
 import streamlit as st
 
+from cnn.live import PER_DIGIT_TRAIN, LiveRecipe, live_run
 from cnn.replay import Replay
 from ui.figures import PLOT_CONFIG, percent, replay_figure, training_figure
 from ui.markdown import literal
@@ -67,10 +68,10 @@ def replay_ui(r: Replay, digit: int, per_epoch: int | None) -> None:
 
 
 LIVE_INTRO = (
-    "**Train one live.** A fresh convnet, from random weights, on 3,000 MNIST digits (300 of each), one pass in "
-    "batches of 32 with the Keras recipe's Adam: {total} steps, a few seconds on one CPU thread. Long enough to watch "
-    "the kernels form and the probabilities sharpen; short enough that nobody waits long, since one network trains "
-    "at a time on this server. Drawing again stops it."
+    "**Train one live.** A fresh convnet, from random weights, on {train:,} MNIST digits ({per_digit} of each), "
+    "{passes} in batches of {batch} with Adam at {lr:g} (the Keras recipe's): {total} steps, a few seconds on one CPU "
+    "thread. Long enough to watch the kernels form and the probabilities sharpen; short enough that nobody waits "
+    "long, since one network trains at a time on this server. Drawing again stops it."
 )
 
 
@@ -92,9 +93,10 @@ def live_view(u, digit: int, channels: tuple[list, list]):
 
 def live_ui(queue, session: str, image: np.ndarray, digit: int, data, total: int, shipped: str) -> None:
     """The live run's controls and, while it runs (or waits its turn), its progress and views."""
-    from cnn.live import live_run
-
-    st.markdown(LIVE_INTRO.format(total=total))
+    recipe = LiveRecipe()
+    passes = "one pass" if recipe.epochs == 1 else f"{recipe.epochs} passes"
+    st.markdown(LIVE_INTRO.format(train=10 * PER_DIGIT_TRAIN, per_digit=PER_DIGIT_TRAIN, passes=passes,
+                                  batch=recipe.batch_size, lr=recipe.lr, total=total))
     start, stop = st.columns([1, 1])
     if start.button("Train a fresh network", key="live_start"):
         st.session_state["live_on"] = True
@@ -106,10 +108,11 @@ def live_ui(queue, session: str, image: np.ndarray, digit: int, data, total: int
     channels = ([0, 1, 2, 3], list(range(8)))
     try:
         wait_for_turn(queue, session, status)
-        for u in live_run(image, data(), channels1=channels[0], channels2=channels[1]):
+        digits = data()
+        for u in live_run(image, digits, channels1=channels[0], channels2=channels[1]):
             queue.ask(session)  # still here
-            bar.progress(u.step / u.total, text=f"step {u.step} of {u.total}: it reads {u.val_accuracy:.0%} of 500 "
-                                                 f"digits it does not train on")
+            bar.progress(u.step / u.total, text=f"step {u.step} of {u.total}: it reads {u.val_accuracy:.0%} of "
+                                                 f"{len(digits[3])} digits it does not train on")
             view.plotly_chart(live_view(u, digit, channels), config=PLOT_CONFIG)
         status.success(f"Trained: {u.step} steps, {u.val_accuracy:.0%} of the held-out digits read right, and your "
                        f"drawing read as {int(np.argmax(u.probs))} ({literal(percent(u.probs.max()))}). {shipped}")
