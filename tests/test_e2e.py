@@ -69,12 +69,17 @@ def test_every_part_opens_without_an_error(page):
         assert pagedriver.error_elements(page) == [], tab
 
 
-def test_move_it_moves_the_digit_and_every_network_reads_it(page):
+def draw_then_open(page, digit: int, tab: str) -> None:
+    """A fresh drawing of `digit`, read as such, then the part named `tab` opened."""
     if pagedriver.prediction(page) is not None:
         pagedriver.clear(page)
-    pagedriver.draw_digit(page, 7)
-    pagedriver.wait_for_prediction(page, "7")
-    page.get_by_role("tab", name="Move it").click()
+    pagedriver.draw_digit(page, digit)
+    pagedriver.wait_for_prediction(page, str(digit))
+    page.get_by_role("tab", name=tab).click()
+
+
+def test_move_it_moves_the_digit_and_every_network_reads_it(page):
+    draw_then_open(page, 7, "Move it")
 
     def readings() -> dict[str, str]:
         return page.evaluate(
@@ -107,11 +112,7 @@ def test_move_it_moves_the_digit_and_every_network_reads_it(page):
 
 
 def test_how_it_learned_plays_in_the_browser_and_a_live_run_starts_and_stops(page):
-    if pagedriver.prediction(page) is not None:
-        pagedriver.clear(page)
-    pagedriver.draw_digit(page, 2)
-    pagedriver.wait_for_prediction(page, "2")
-    page.get_by_role("tab", name="How it learned").click()
+    draw_then_open(page, 2, "How it learned")
     current = page.locator(".slider-group > .slider-label").first  # plotly's "epochs: ..." label above its slider
     current.wait_for(timeout=30_000)
     start_label = current.text_content()
