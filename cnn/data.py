@@ -284,7 +284,7 @@ def load_split(split: str, data_dir: str | Path | None = None, fetch: bool = Tru
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Fetch (if needed) and verify the MNIST files.")
+    parser = argparse.ArgumentParser(prog="python -m cnn.data", description="Fetch (if needed) and verify the MNIST files.")
     parser.add_argument("--data-dir", help=f"cache folder (default: $MNIST_DIR or {DEFAULT_DATA_DIR})")
     args = parser.parse_args(argv)
     try:

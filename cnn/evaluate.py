@@ -161,7 +161,7 @@ def score_drawings(weights: str, source: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Evaluate trained weights on the 10,000 MNIST test images.")
+    parser = argparse.ArgumentParser(prog="python -m cnn.evaluate", description="Evaluate trained weights on the 10,000 MNIST test images.")
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="weights file (default: %(default)s)")
     parser.add_argument("--data-dir", help="MNIST cache folder (default: $MNIST_DIR or data/mnist)")
     parser.add_argument(

@@ -104,6 +104,14 @@ def test_percentages_never_round_to_certainty(p, decimals, shown):
     assert percent(p, decimals) == shown
 
 
+@pytest.mark.parametrize("x, shown", [(-0.0001, "+0.000"), (-0.0004999, "+0.000"), (-0.0006, "-0.001"), (0.0, "+0.000"),
+                                      (-0.0, "+0.000"), (0.1234, "+0.123"), (-1.5, "-1.500")])
+def test_signed_numbers_never_show_minus_zero(x, shown):
+    from ui.figures import signed
+
+    assert signed(x) == shown
+
+
 def test_blank_drawing_after_clear_is_not_a_prediction():
     blank = np.zeros((280, 280, 4), np.uint8)
     blank[..., 3] = 255

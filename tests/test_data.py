@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 import hashlib
 import time
 
@@ -200,3 +202,9 @@ def test_http_mirror_downloads_from_a_real_server(tmp_path, small_mnist):
         server.shutdown()
     for name, raw in small_mnist.items():
         assert (folder / name).read_bytes() == raw
+
+
+@pytest.mark.parametrize("module", ["cnn.data", "cnn.evaluate", "cnn.drawings", "cnn.live", "cnn.robustness"])
+def test_help_names_the_command_as_it_is_typed(module):
+    out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.startswith(f"usage: python -m {module} ")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from cnn.conv2d import CLASSIC_KERNELS, EXAMPLE_GRID, MAX_DILATION, MAX_PAD, MAX_STRIDE, KernelError, conv2d, parse_kernel
 from cnn.model import ConvNet
-from ui.figures import ACCENT, PLOT_CONFIG, WEIGHT_SCALE, grid_figure
+from ui.figures import ACCENT, PLOT_CONFIG, WEIGHT_SCALE, grid_figure, signed
 from ui.markdown import error_text, literal
 
 LEARNED, CLASSIC, TYPED = "Learned by conv1", "Classic", "Type my own"
@@ -80,7 +80,7 @@ def explorer2d_ui(model: ConvNet | None, image: np.ndarray | None, maps: dict | 
         )
     with b:
         bound = float(np.abs(kernel).max()) or 1.0
-        st.markdown(f"**Kernel** {kh}×{kw}" + (f" · bias {bias:+.3f}" if kind == LEARNED else ""))
+        st.markdown(f"**Kernel** {kh}×{kw}" + (f" · bias {signed(bias)}" if kind == LEARNED else ""))
         st.plotly_chart(
             grid_figure(kernel, 200, colorscale=WEIGHT_SCALE, zmin=-bound, zmax=bound, zmid=0, annotate=True),
             config=PLOT_CONFIG, key="c2d_kernel",

@@ -12,6 +12,11 @@ MAP_SCALE = "Viridis"  # activations: 0 (ReLU's floor) to the layer's largest va
 WEIGHT_SCALE = "RdBu"  # kernel weights: red negative, blue positive, white zero
 
 
+def signed(x: float, decimals: int = 3) -> str:
+    """A number with its sign, rounded first, so a value that rounds to zero reads "+0.000", never "-0.000"."""
+    return f"{round(float(x), decimals) + 0.0:+.{decimals}f}"
+
+
 def percent(p: float, decimals: int = 1) -> str:
     """A probability as a percentage that never rounds to a certainty the network does not have: "> 99.9%", not
     "100.0%", for 0.99996 (or a float32 softmax saturated at 1.0); "< 0.1%", not "0.0%", for 0.00004."""
