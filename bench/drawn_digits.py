@@ -8,7 +8,10 @@ Sets drawn on a 280x280 canvas and prepared by canvas_to_mnist exactly as the pa
   - the kinds of writing MNIST-trained networks misread most (cnn.strokes.hard_digit): small digits drawn with a
     thick pen (100 of each digit), 1s with a long flag (200), strongly slanted digits (100 of each digit).
 
-    python bench/drawn_digits.py [--weights weights/mnist_cnn.pt weights/mnist_cnn_keras.pt]
+    python bench/drawn_digits.py [--weights weights/mnist_cnn.pt weights/mnist_cnn_keras.pt] [--widths]
+
+--widths also measures each network averaged over three stroke widths (cnn.model.predict_proba_widths), and both
+on MNIST's validation split, on which such choices are made.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from cnn.checkpoint import MetadataError, load_metadata
-from cnn.model import load, predict_proba
+from cnn.model import load, predict_proba, predict_proba_widths
 from cnn.paths import WEIGHTS_DIR, shown
 from cnn.preprocess import canvas_to_mnist
 from cnn.strokes import hard_digit, image_on_canvas, jittered_digit
@@ -73,23 +76,32 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     shipped = [p for p in sorted(WEIGHTS_DIR.glob("*.pt")) if not p.name.endswith(".snapshots.pt")]  # weights only
     p.add_argument("--weights", nargs="+", default=[str(p) for p in shipped])
+    p.add_argument("--widths", action="store_true", help="also averaged over three stroke widths, and on validation")
     args = p.parse_args()
-    sets = {"scikit-learn (1,797)": sklearn_set(), "pen strokes (1,000)": stroke_set()}
+    sets = {}
+    if args.widths:
+        from cnn.data import load_split, to_float, validation_cut
+
+        images, labels = load_split("train")
+        cut = validation_cut(len(images))
+        sets["MNIST validation (6,000)"] = (to_float(images[cut:]), labels[cut:].astype(np.int64))
+    sets |= {"scikit-learn (1,797)": sklearn_set(), "pen strokes (1,000)": stroke_set()}
     for kind in ("thick and small", "flagged 1", "strongly slanted"):
         images, labels = prepared(hard_canvases(kind))
         sets[f"{kind} ({len(labels):,})"] = (images, labels)
     width = max(len(str(p)) for p in args.weights) + 2
-    print(f"{'weights':<{width}}{'recipe':<8}" + "".join(f"{name:>26}" for name in sets))
+    print(f"{'weights':<{width}}{'recipe':<{8 + 9 * bool(args.widths)}}" + "".join(f"{name:>26}" for name in sets))
     for path in args.weights:
         model = load(path)
         try:
             recipe = str(load_metadata(path).get("recipe", "?"))
         except MetadataError:
             recipe = "?"
-        scores = []
-        for images, labels in sets.values():
-            scores.append(float((predict_proba(model, images).argmax(1) == labels).mean()))
-        print(f"{shown(path):<{width}}{recipe:<8}" + "".join(f"{s:>26.2%}" for s in scores))
+        readings = {"": predict_proba} | ({" 3 widths": predict_proba_widths} if args.widths else {})
+        for suffix, predict in readings.items():
+            scores = [float((predict(model, images).argmax(1) == labels).mean()) for images, labels in sets.values()]
+            print(f"{shown(path):<{width}}{(recipe + suffix):<{8 + 9 * bool(args.widths)}}"
+                  + "".join(f"{s:>26.2%}" for s in scores))
 
 
 if __name__ == "__main__":

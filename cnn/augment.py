@@ -1,8 +1,11 @@
 """Batched random augmentation of MNIST digits: an affine map (rotation, scale, shear, shift), never flips, and an
-optional elastic distortion (Simard, Steinkraus and Platt, 2003), all in one grid_sample."""
+optional elastic distortion (Simard, Steinkraus and Platt, 2003), all in one grid_sample; and two changes of how the
+digit was written: its strokes made thicker or thinner (grey-level dilation and erosion), and the whole image blurred
+by sampling it down to a few pixels and back up, as low-resolution and thick-pen digits reach the network."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -59,6 +62,75 @@ def elastic_field(n: int, height: int, width: int, spec: Elastic, gen: torch.Gen
     field = F.conv2d(noise, k.view(1, 1, 1, -1), padding=(0, r))  # along x
     field = F.conv2d(field, k.view(1, 1, -1, 1), padding=(r, 0))  # along y: (2n, 1, H, W)
     return (field.view(n, 2, height, width) * spec.alpha).permute(0, 2, 3, 1)  # (n, H, W, 2)
+
+
+def affine_of(hyperparameters: dict) -> Affine:
+    """The affine ranges a recipe (as its metadata records it) trained with: its rotation and shear, when it names
+    them (recipes from before they were settable used the defaults), and the default scale and shift."""
+    default = Affine()
+    return Affine(
+        rotate_deg=float(hyperparameters.get("rotate", default.rotate_deg)),
+        scale=default.scale,
+        shear=float(hyperparameters.get("shear", default.shear)),
+        shift_px=default.shift_px,
+    )
+
+
+def change_stroke_width(x: torch.Tensor, amount: torch.Tensor) -> torch.Tensor:
+    """Each (N, 1, H, W) image's strokes grown or shrunk by its `amount` (N,): s > 0 applies s grey-level dilations
+    (each pixel the 3x3 maximum around it), s < 0 applies |s| erosions (the 3x3 minimum), the fractional last pass
+    as a blend between the image before and after it."""
+    n = len(x)
+    s = amount.to(device=x.device, dtype=x.dtype).view(n, 1, 1, 1)
+    grow = s > 0
+    out = x
+    passes = math.ceil(float(s.abs().max())) if n else 0
+    for k in range(passes):
+        weight = (s.abs() - k).clamp(0, 1)  # (N, 1, 1, 1): 1 for a whole pass, a fraction for the last, 0 when done
+        dilated = F.max_pool2d(out, 3, stride=1, padding=1)
+        eroded = -F.max_pool2d(-out, 3, stride=1, padding=1)
+        out = out + weight * (torch.where(grow, dilated, eroded) - out)
+    return out
+
+
+def random_thickness(x: torch.Tensor, thicken: float, thin: float, gen: torch.Generator) -> torch.Tensor:
+    """Each image's strokes changed by its own random amount, uniform in [-thin, thicken] (change_stroke_width).
+    Draws nothing from `gen` when both are 0."""
+    if thicken <= 0 and thin <= 0:
+        return x
+    return change_stroke_width(x, torch.rand(len(x), generator=gen) * (thicken + thin) - thin)
+
+
+BLUR_SIZES = (10, 24)  # down-sampled sides, inclusive: a 20-pixel digit then spans about 7 to 17 pixels
+
+
+@functools.lru_cache(maxsize=8)
+def blur_operators(length: int, sizes: tuple[int, int] = BLUR_SIZES) -> torch.Tensor:
+    """(S, length, length): for each side m in `sizes`, the linear map that samples a signal of `length` down to m
+    (area averaging) and back up (linear, align_corners=False), as one matrix. Both steps are linear and act on rows
+    and columns separately, so an image's down-and-up is A @ image @ A.T."""
+    eye = torch.eye(length).view(length, 1, length)  # (L, 1, L): the unit signals
+    ops = []
+    for m in range(sizes[0], sizes[1] + 1):
+        down = F.interpolate(eye, size=m, mode="area")  # (L, 1, m)
+        up = F.interpolate(down, size=length, mode="linear", align_corners=False)  # (L, 1, L): row i is A @ e_i
+        ops.append(up[:, 0].T)
+    return torch.stack(ops)
+
+
+def random_blur(x: torch.Tensor, share: float, gen: torch.Generator, sizes: tuple[int, int] = BLUR_SIZES) -> torch.Tensor:
+    """A random `share` of the (N, 1, H, W) images sampled down to a random side in `sizes` (area averaging) and back
+    up (bilinear): the blur of a small or low-resolution digit enlarged. One batched matrix product per axis, no
+    per-image work. Draws nothing from `gen` when share is 0."""
+    if share <= 0:
+        return x
+    n, _, height, width = x.shape
+    chosen = (torch.rand(n, generator=gen) < share).to(x.device)
+    side = torch.randint(0, sizes[1] - sizes[0] + 1, (n,), generator=gen).to(x.device)  # index into the operators
+    rows = blur_operators(height, sizes).to(device=x.device, dtype=x.dtype)[side]  # (N, H, H)
+    cols = rows if width == height else blur_operators(width, sizes).to(device=x.device, dtype=x.dtype)[side]
+    blurred = (rows @ x[:, 0] @ cols.transpose(1, 2)).unsqueeze(1)  # (N, 1, H, W)
+    return torch.where(chosen.view(n, 1, 1, 1), blurred, x)
 
 
 def random_affine(x: torch.Tensor, spec: Affine, gen: torch.Generator, elastic: Elastic | None = None) -> torch.Tensor:

@@ -23,7 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from cnn.augment import Affine, Elastic, random_affine
+from cnn.augment import Elastic, affine_of, random_affine, random_blur, random_thickness
 from cnn.checkpoint import save_checkpoint
 from cnn.data import MnistError, load_split, resolve_data_dir, to_float, validation_cut
 from cnn.device import CHOICES as DEVICE_CHOICES
@@ -33,8 +33,6 @@ from cnn.model import ARCHITECTURES, DEFAULT_ARCH, build, count_parameters, summ
 from cnn.paths import default_weights, metadata_path
 from cnn.drawings import StoreError, read_collected
 from cnn.snapshots import Snapshots, snapshot_steps, snapshots_path
-
-AFFINE = Affine()  # the augmentation's ranges, for recipes that augment
 
 
 @dataclass(frozen=True)
@@ -48,6 +46,11 @@ class Recipe:
     warmup: float = 0.2  # OneCycle: the fraction of the steps spent warming up
     augment: bool = False  # a random rotation, scale, shear and shift for every training image, every epoch
     elastic: float = 0.0  # with augment: also an elastic distortion of this strength (Elastic.alpha, pixels; 0: none)
+    rotate: float = 10.0  # with augment: the rotation's range, ±degrees
+    shear: float = 0.15  # with augment: the horizontal shear's range, ±factor (0.15 slants a stroke by about 8.5°)
+    thicken: float = 0.0  # with augment: strokes grown by up to this many 3x3 dilations (uniform, with thin's range)
+    thin: float = 0.0  # with augment: strokes shrunk by up to this many 3x3 erosions
+    blur: float = 0.0  # with augment: the share of images sampled down to 10-24 pixels and back up
     label_smoothing: float = 0.0  # cross-entropy against targets smoothed by this much
     ema: float = 0.0  # decay of an exponential moving average of the weights, evaluated and saved (0: none)
     dropout: float = 0.5  # the dropout layer's rate while training (the Keras network's is 0.5)
@@ -167,6 +170,7 @@ def train_epoch(
     `on_step()`, if given, is called after every optimiser step (and the weight average's update)."""
     model.train()
     device = data.x.device
+    affine = affine_of(asdict(recipe))
     amp, scaler = _autocast(device, recipe.cpu_bf16)
     fmt = memory_format(device)
     n = len(data.x)
@@ -177,7 +181,9 @@ def train_epoch(
             idx = order[i : i + recipe.batch_size]
             xb, yb = data.x[idx], data.y[idx]  # (B, 1, 28, 28), (B,)
             if recipe.augment:
-                xb = random_affine(xb, AFFINE, gen, Elastic(recipe.elastic))
+                xb = random_thickness(xb, recipe.thicken, recipe.thin, gen)
+                xb = random_affine(xb, affine, gen, Elastic(recipe.elastic))
+                xb = random_blur(xb, recipe.blur, gen)
             with amp:
                 logits = model(xb.contiguous(memory_format=fmt)).float()  # (B, 10)
             loss = F.cross_entropy(logits, yb, label_smoothing=recipe.label_smoothing)
@@ -372,6 +378,11 @@ RECIPE_FIELDS = {
     "warmup": _fraction,
     "augment": _boolean,
     "elastic": _non_negative,
+    "rotate": _non_negative,
+    "shear": _non_negative,
+    "thicken": _non_negative,
+    "thin": _non_negative,
+    "blur": _fraction,
     "label_smoothing": _fraction,
     "ema": _fraction,
     "dropout": _fraction,
@@ -438,8 +449,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.out is None:
         args.out = str(default_weights(args.arch))
     settings = dict(args.set)
-    if settings.get("elastic") and not settings.get("augment", RECIPES[args.recipe].augment):
-        p.error(f"--set elastic: the {args.recipe} recipe does not augment; add --set augment=true")
+    if not settings.get("augment", RECIPES[args.recipe].augment):
+        for field in ("elastic", "rotate", "shear", "thicken", "thin", "blur"):
+            if settings.get(field):
+                p.error(f"--set {field}: the {args.recipe} recipe does not augment; add --set augment=true")
     if args.limit is not None and args.limit < 10:
         p.error(f"argument --limit: must be at least 10 (one in ten is held out for validation), got {args.limit}")
     return args

@@ -91,3 +91,87 @@ def test_each_image_moves_its_own_way_reproducibly(elastic):
     torch.testing.assert_close(a, b)
     assert len({tuple(img.flatten().tolist()) for img in a.round(decimals=4)}) == 16
     assert a.min() >= 0 and a.max() <= 1  # bilinear sampling never leaves the pixel range
+
+
+# --- stroke width and blur (issue 15) -------------------------------------------------------------------------------
+
+
+def numpy_grey_dilation(img: np.ndarray) -> np.ndarray:
+    """The 3x3 maximum of each pixel's neighbourhood, the border padded with the lowest value: a plain reference."""
+    padded = np.pad(img, 1, constant_values=-np.inf)
+    h, w = img.shape
+    return np.max([padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)], axis=0)
+
+
+def test_whole_passes_are_grey_dilations_and_erosions():
+    x = digits(1)
+    img = x[0, 0].numpy()
+    width = lambda s: augment.change_stroke_width(x, torch.tensor([s]))[0, 0].numpy()  # noqa: E731
+    np.testing.assert_allclose(width(1.0), numpy_grey_dilation(img), rtol=0, atol=1e-7)
+    np.testing.assert_allclose(width(2.0), numpy_grey_dilation(numpy_grey_dilation(img)), rtol=0, atol=1e-7)
+    np.testing.assert_allclose(width(-1.0), -numpy_grey_dilation(-img), rtol=0, atol=1e-7)
+    np.testing.assert_allclose(width(0.5), (img + numpy_grey_dilation(img)) / 2, rtol=0, atol=1e-6)  # half a pass
+    np.testing.assert_allclose(width(0.0), img, rtol=0, atol=0)
+
+
+def test_each_image_gets_its_own_amount():
+    x = digits(1).expand(3, 1, 28, 28)
+    out = augment.change_stroke_width(x, torch.tensor([1.0, 0.0, -1.0]))
+    assert out[0].sum() > x[0].sum() and torch.equal(out[1], x[1]) and out[2].sum() < x[2].sum()
+
+
+def test_stroke_width_amounts_are_drawn_over_the_whole_range_and_each_image_its_own():
+    x = digits(1).expand(400, 1, 28, 28).contiguous()
+    out = augment.random_thickness(x, thicken=1.5, thin=0.5, gen=torch.Generator().manual_seed(0))
+    ink = out.sum(dim=(1, 2, 3)) / x[0].sum()
+    assert ink.min() < 0.8 and ink.max() > 1.8  # thinner and much thicker ones both drawn
+    assert len(set(ink.round(decimals=5).tolist())) > 300
+    assert (ink[1:] >= 0).all() and out.max() <= x.max() + 1e-6  # dilation and erosion never leave the pixel range
+
+
+def test_no_stroke_change_and_no_blur_draw_nothing_from_the_generator():
+    """The recipes trained before these fields existed keep their random stream, so their runs reproduce."""
+    x = digits()
+    g = torch.Generator().manual_seed(3)
+    assert augment.random_thickness(x, 0.0, 0.0, g) is x and augment.random_blur(x, 0.0, g) is x
+    assert torch.equal(torch.rand(4, generator=g), torch.rand(4, generator=torch.Generator().manual_seed(3)))
+
+
+def test_blur_operators_match_torch_interpolate_down_then_up():
+    x = digits(6)
+    ops = augment.blur_operators(28)
+    lo, hi = augment.BLUR_SIZES
+    assert ops.shape == (hi - lo + 1, 28, 28)
+    for i, m in enumerate(range(lo, hi + 1)):
+        small = torch.nn.functional.interpolate(x, size=(m, m), mode="area")
+        ref = torch.nn.functional.interpolate(small, size=(28, 28), mode="bilinear", align_corners=False)
+        torch.testing.assert_close((ops[i] @ x[:, 0] @ ops[i].T).unsqueeze(1), ref, rtol=0, atol=1e-5)
+    torch.testing.assert_close(ops.sum(dim=2), torch.ones(hi - lo + 1, 28))  # each keeps a flat image flat
+
+
+def test_blur_changes_about_its_share_of_the_images():
+    x = digits(1).expand(1000, 1, 28, 28).contiguous()
+    out = augment.random_blur(x, 0.3, torch.Generator().manual_seed(0))
+    changed = (out - x).abs().flatten(1).amax(1) > 1e-4
+    assert 0.25 < changed.float().mean() < 0.35
+    assert torch.equal(out[~changed], x[~changed])
+
+
+def test_a_recipe_s_affine_ranges_come_from_its_metadata():
+    assert augment.affine_of({}) == Affine()  # recipes from before rotate and shear were settable
+    a = augment.affine_of({"rotate": 15.0, "shear": 0.4})
+    assert (a.rotate_deg, a.shear, a.scale, a.shift_px) == (15.0, 0.4, Affine().scale, Affine().shift_px)
+
+
+def test_width_averaging_is_the_mean_of_the_three_readings():
+    from cnn.model import WIDTH_VARIANTS, as_batch, build, predict_proba, predict_proba_widths
+
+    torch.manual_seed(0)
+    model = build("convnet").eval()
+    images = digits(5)[:, 0].numpy()
+    each = [predict_proba(model, augment.change_stroke_width(as_batch(images), torch.full((5,), a)))
+            for a in WIDTH_VARIANTS]
+    got = predict_proba_widths(model, images)
+    np.testing.assert_allclose(got, np.mean(each, axis=0), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(got.sum(1), 1, rtol=1e-5)
+    assert WIDTH_VARIANTS[0] == 0 and not np.allclose(each[1], each[2])  # as drawn, thinner, thicker: three readings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn.augment import Affine
+from cnn.augment import BLUR_SIZES, affine_of
 from cnn.explain import (
     MC_SAMPLES, NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, UNSURE_BELOW, grad_cam, input_gradient, mc_dropout, occlusion,
 )
@@ -41,12 +41,22 @@ def training_inputs(hyperparameters: dict) -> str:
         return ""
     if not hyperparameters.get("augment"):
         return " The network was trained on MNIST's digits exactly as they were prepared."
-    a = Affine()  # the ranges cnn/train.py augments with
+    a = affine_of(hyperparameters)  # the ranges cnn/train.py augmented with, as its recipe recorded them
+    thicken, thin = float(hyperparameters.get("thicken", 0)), float(hyperparameters.get("thin", 0))
+    widths = ""
+    if thicken or thin:
+        widths = (f", its strokes made thicker by up to {thicken:g} pixels on each side or thinner by up to "
+                  f"{thin:g} at random, as a bolder or finer pen would draw them")
+    blur = float(hyperparameters.get("blur", 0))
+    if blur:
+        widths += (f", and {blur:.0%} of them blurred (shrunk to {BLUR_SIZES[0]}–{BLUR_SIZES[1]} pixels a side "
+                   "and enlarged back)")
     return (
         " The network was trained on these digits, each also moved a little every time it saw it: rotated by up to "
         f"±{a.rotate_deg:g}°, scaled by up to ±{a.scale:.0%}, sheared by up to ±{a.shear:g} and shifted by up to "
         f"±{a.shift_px:g} pixels at random"
         + (", and distorted elastically" if hyperparameters.get("elastic") else "")
+        + widths
         + ". So it has seen digits a little off this preparation, but none prepared very differently."
     )
 
