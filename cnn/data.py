@@ -107,7 +107,8 @@ def read_pair(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndar
 def _progress(total: int | None, desc: str):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, leave=False, file=sys.stderr)
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, leave=False, file=sys.stderr,
+                disable=not sys.stderr.isatty())  # a bar on a terminal; into a log, the "fetched" line alone
 
 
 class HttpMirror:

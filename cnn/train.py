@@ -176,7 +176,8 @@ def train_epoch(
     n = len(data.x)
     order = torch.randperm(n, generator=gen).to(device)
     loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
-    with tqdm(total=n, desc=desc, unit="img", leave=False, disable=not progress, file=sys.stderr) as bar:
+    bars = progress and sys.stderr.isatty()  # into a log file, the epoch lines alone: no frames of a bar
+    with tqdm(total=n, desc=desc, unit="img", leave=False, disable=not bars, file=sys.stderr) as bar:
         for step, i in enumerate(range(0, n, recipe.batch_size)):
             idx = order[i : i + recipe.batch_size]
             xb, yb = data.x[idx], data.y[idx]  # (B, 1, 28, 28), (B,)

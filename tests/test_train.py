@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 
@@ -199,3 +200,12 @@ def test_unwritable_out_is_refused_before_training(tmp_path, capsys):
     assert "cannot create the folder" in capsys.readouterr().err
     assert train.main(["--out", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_no_progress_bar_frames_when_the_output_is_not_a_terminal(mnist_dir, tmp_path, capfd):
+    """Into a log file (here a pipe), a run prints its epoch lines and no bar frames, which would fill the log."""
+    out = tmp_path / "w.pt"
+    assert train.main(["--limit", "300", "--epochs", "1", "--out", str(out), "--data-dir", str(mnist_dir)]) == 0
+    captured = capfd.readouterr()
+    assert "\r" not in captured.err and "img/s" not in captured.err
+    assert re.search(r"^epoch +1/1 ", captured.out, re.M)
