@@ -6,14 +6,18 @@ BIN := $(VENV)/bin
 .PHONY: run test train bench clean
 
 $(BIN)/python:
+	@echo "Creating the virtual environment $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 
+# pip's own progress: one line per package, so a first install (over 1 GB, a few minutes) is never silent
 $(VENV)/.run-installed: requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install -q -r requirements.txt
+	@echo "Installing the app's packages into $(VENV) (requirements.txt; the first time takes a few minutes)"
+	$(BIN)/python -m pip install --progress-bar off -r requirements.txt
 	touch $@
 
 $(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	@echo "Installing the app's and the tests' packages into $(VENV) (requirements-dev.txt; the first time takes a few minutes)"
+	$(BIN)/python -m pip install --progress-bar off -r requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.run-installed
