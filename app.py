@@ -24,7 +24,7 @@ from cnn.model import (
     FEATURE_LAYERS, IMAGE_SIZE, TRAIN_HINT, ConvNet, WeightsError, count_parameters, load, predict_proba,
 )
 from cnn.paths import DEFAULT_WEIGHTS, ROBUSTNESS, metadata_path, shipped_networks, shown
-from cnn.preprocess import BOX, SIZE, preprocess_steps, too_small
+from cnn.preprocess import BOX, SIZE, bold_for_its_size, preprocess_steps, too_small
 from cnn.drawings import DrawingsStore, file_sha256, store_url
 from cnn.live import LiveQueue, live_data, live_steps
 from cnn.replay import replay, snapshot_models
@@ -35,7 +35,7 @@ from ui.drawings import class_ui, gallery_ui, label_ui, personal_reading_ui, per
 from ui.explorer1d import explorer_ui
 from ui.explorer2d import explorer2d_ui
 from ui.dense import dense_ui
-from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, bars_html, image_figure, kernel_figure, mosaic_figure, percent, probability_figure
+from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, bars_html, image_figure, kernel_figure, mosaic_figure, percent, probability_figure, signed
 from ui.markdown import literal
 from ui.model_panel import model_ui
 from ui.move import move_ui
@@ -231,7 +231,9 @@ def canvas_ui():
     return result
 
 
-def prediction_ui(probs: np.ndarray | None, model_error: str | None, problem: str | None = None) -> None:
+def prediction_ui(
+    probs: np.ndarray | None, model_error: str | None, problem: str | None = None, advice: str | None = None
+) -> None:
     if model_error:
         st.error(f"No prediction: {literal(model_error)}")
         return
@@ -251,6 +253,8 @@ def prediction_ui(probs: np.ndarray | None, model_error: str | None, problem: st
             f"The network is unsure: no digit reaches {UNSURE_BELOW:.0%}, so its belief is split (best guesses: "
             f"{top}, then {runner_up}).{unsure_figures(metadata())} Try writing the digit larger or more plainly."
         )
+    if advice:
+        st.info(advice, icon="✏️")
     st.plotly_chart(probability_figure(probs), config=PLOT_CONFIG, key="probs")
 
 
@@ -333,7 +337,7 @@ def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
         )
     with kernel:
         if source == "conv1":
-            st.markdown(f"**The 3×3 kernel of conv1 channel {channel}** (bias {bias[channel]:+.3f})")
+            st.markdown(f"**The 3×3 kernel of conv1 channel {channel}** (bias {signed(bias[channel])})")
             st.plotly_chart(kernel_figure(weights[channel, 0], 300, annotate=True), config=PLOT_CONFIG, key="fm_kernel")
             st.caption(
                 "Each output pixel is the sum of the 9 input pixels under the kernel, times these weights, plus the "
@@ -341,7 +345,7 @@ def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
                 + (" pool1 then keeps the largest value of each 2×2 block." if layer == "pool1" else "")
             )
         else:
-            st.markdown(f"**conv2 channel {channel}: its 32 kernel slices** (bias {bias[channel]:+.3f})")
+            st.markdown(f"**conv2 channel {channel}: its 32 kernel slices** (bias {signed(bias[channel])})")
             st.plotly_chart(kernel_figure(weights[channel], 300, annotate=False, cols=8), config=PLOT_CONFIG, key="fm_kernel")
             st.caption(
                 "conv2 reads all 32 pool1 maps at once: its kernel is 32 × 3 × 3. Shown here per input channel, one "
@@ -350,28 +354,37 @@ def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
             )
 
 
-def read_canvas(result) -> tuple[np.ndarray | None, np.ndarray | None, str | None, str | None]:
-    """The RGBA drawing, the image the network sees, why it cannot be read, and why it is not read as a digit."""
+def read_canvas(result) -> tuple[np.ndarray | None, np.ndarray | None, str | None, str | None, str | None]:
+    """The RGBA drawing, the image the network sees, why it cannot be read, why it is not read as a digit, and advice
+    when the pen is bold for the digit's size."""
     try:
         rgba, _ = read_drawing(result, CANVAS_SIZE, CANVAS_SIZE)
     except CanvasError as e:
-        return None, None, str(e), None
+        return None, None, str(e), None, None
     if rgba is None:
-        return None, None, None, None
+        return None, None, None, None, None
     try:
         steps = preprocess_steps(rgba)
     except ValueError as e:
-        return None, None, str(e), None
+        return None, None, str(e), None, None
     if steps is None:
-        return rgba, None, None, None
+        return rgba, None, None, None, None
     pen = st.session_state.get("pen", DEFAULT_PEN)
     if too_small(steps.box, CANVAS_SIZE, pen):
         top, bottom, left, right = steps.box
         return rgba, steps.final, None, (
             f"That is too small to be a digit ({max(bottom - top, right - left)} pixels across): fitted into "
             f"{BOX}×{BOX}, a dot becomes a blob the network would read as something. Draw the digit larger."
+        ), None
+    if bold_for_its_size(steps.box, pen):
+        top, bottom, left, right = steps.box
+        longest = max(bottom - top, right - left)
+        return rgba, steps.final, None, None, (
+            f"A bold pen for a digit this size: strokes {pen} pixels wide on a digit {longest} pixels across. Fitted "
+            f"into {BOX}×{BOX}, they become {pen * BOX / longest:.0f} pixels wide, where MNIST's are about 2 to 3, "
+            "and loops can close up. If the reading is wrong, try a thinner pen or a larger digit."
         )
-    return rgba, steps.final, None, None
+    return rgba, steps.final, None, None, None
 
 
 @st.fragment
@@ -381,16 +394,16 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
     with draw:
         st.markdown("#### 1 · Draw")
         result = canvas_ui()
-    rgba, image, problem, not_read = None, None, None, None
+    rgba, image, problem, not_read, advice = None, None, None, None, None
     with guarded("Reading the drawing"):
-        rgba, image, problem, not_read = read_canvas(result)
+        rgba, image, problem, not_read, advice = read_canvas(result)
     probs, maps = (None, None)
     if image is not None and model is not None and not_read is None:
         with guarded("The prediction"):
             probs, maps = forward_with_maps(model, image)
     with predicted:  # written first, though shown third: the answer reaches the screen before the figures
         st.markdown("#### 3 · What it reads")
-        prediction_ui(probs, model_error, not_read)
+        prediction_ui(probs, model_error, not_read, advice)
         if probs is not None:
             with guarded("The dense network's reading"):
                 dense_reading_ui(image)

@@ -8,7 +8,10 @@ Sets drawn on a 280x280 canvas and prepared by canvas_to_mnist exactly as the pa
   - the kinds of writing MNIST-trained networks misread most (cnn.strokes.hard_digit): small digits drawn with a
     thick pen (100 of each digit), 1s with a long flag (200), strongly slanted digits (100 of each digit).
 
-    python bench/drawn_digits.py [--weights weights/mnist_cnn.pt weights/mnist_cnn_keras.pt] [--widths]
+    python bench/drawn_digits.py [--weights weights/mnist_cnn.pt weights/mnist_cnn_keras.pt] [--widths] [--by-pen]
+
+--by-pen measures the first network's accuracy by how wide the pen is for the digit's size, against the share
+cnn.preprocess.BOLD_PEN at which the page advises a thinner pen.
 
 --widths also measures each network averaged over three stroke widths (cnn.model.predict_proba_widths), and both
 on MNIST's validation split, on which such choices are made.
@@ -28,7 +31,8 @@ from cnn.checkpoint import MetadataError, load_metadata
 from cnn.model import load, predict_proba, predict_proba_widths
 from cnn.paths import WEIGHTS_DIR, shown
 from cnn.preprocess import canvas_to_mnist
-from cnn.strokes import hard_digit, image_on_canvas, jittered_digit
+from cnn.preprocess import BOLD_PEN, preprocess_steps
+from cnn.strokes import DIGIT_STROKES, _hand, hard_digit, image_on_canvas, jittered_digit
 
 
 SKLEARN_SEED, STROKES_SEED, HARD_SEED = 0, 1, 2
@@ -72,12 +76,43 @@ def stroke_set(per_digit: int = 100, seed: int = STROKES_SEED) -> tuple[np.ndarr
     return prepared(stroke_canvases(per_digit, seed))
 
 
+PEN_SHARES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)  # the pen's width as a share of the digit's extent
+
+
+def by_pen(model, per_digit: int = 20, seed: int = 3) -> None:
+    """Accuracy on template digits drawn by varied hands at sizes from a fifth of the canvas to most of it, for each
+    pen width as a share of the digit's extent; and the share of the ink's longest side the page measures."""
+    rng = np.random.default_rng(seed)
+    print(f"pen / extent   pen / ink's longest side (median)   accuracy   (the page advises at pen >= {BOLD_PEN:g} "
+          "of the longest side)")
+    advised, plain = [], []
+    for share in PEN_SHARES:
+        hits, ratios = [], []
+        for d in np.repeat(np.arange(10), per_digit):
+            extent = rng.uniform(0.2, 0.85) * 280
+            canvas = _hand(DIGIT_STROKES[int(d)], rng, 280, rng.uniform(-0.2, 0.2), rng.uniform(-0.25, 0.25),
+                           rng.uniform(0.8, 1.2), extent, pen=(share, share))
+            steps = preprocess_steps(canvas)
+            top, bottom, left, right = steps.box
+            ratio = share * extent / max(bottom - top, right - left)
+            hit = bool(predict_proba(model, steps.final).argmax() == d)
+            hits.append(hit)
+            ratios.append(ratio)
+            (advised if ratio >= BOLD_PEN else plain).append(hit)
+        print(f"{share:>12.2f}   {np.median(ratios):>34.2f}   {np.mean(hits):>8.1%}")
+    print(f"advised: {np.mean(advised):.1%} of {len(advised)} read; not advised: {np.mean(plain):.1%} of {len(plain)}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     shipped = [p for p in sorted(WEIGHTS_DIR.glob("*.pt")) if not p.name.endswith(".snapshots.pt")]  # weights only
     p.add_argument("--weights", nargs="+", default=[str(p) for p in shipped])
     p.add_argument("--widths", action="store_true", help="also averaged over three stroke widths, and on validation")
+    p.add_argument("--by-pen", action="store_true", help="the first network's accuracy by the pen's width")
     args = p.parse_args()
+    if args.by_pen:
+        by_pen(load(args.weights[0]))
+        return
     sets = {}
     if args.widths:
         from cnn.data import load_split, to_float, validation_cut

@@ -153,6 +153,20 @@ def test_a_small_real_digit_is_still_read():
     assert metric(at, "Prediction") == "4"
 
 
+def test_a_bold_pen_on_a_small_digit_gets_advice_and_still_a_reading():
+    from cnn.preprocess import BOLD_PEN, bold_for_its_size
+
+    assert bold_for_its_size((0, 100, 0, 60), pen=BOLD_PEN * 100) and not bold_for_its_size((0, 100, 0, 60), pen=19)
+    at = run_app(draw_digit(8, pen=30, scale=0.4), pen=30)
+    assert metric(at, "Prediction") is not None  # advice, not a refusal
+    advice = [i.value for i in at.info if "bold pen" in i.value]
+    assert len(advice) == 1 and "try a thinner pen or a larger digit" in advice[0]
+    across = int(re.search(r"on a digit (\d+) pixels across", advice[0]).group(1))
+    assert 30 >= BOLD_PEN * across and re.search(rf"become {round(30 * 20 / across)} pixels wide", advice[0])
+    at = run_app(draw_digit(8), pen=20)  # the default pen on a digit filling the canvas
+    assert metric(at, "Prediction") == "8" and not any("bold pen" in i.value for i in at.info)
+
+
 # --- markup typed into the inputs -----------------------------------------------------------------------------------
 
 # (typed, the token the message quotes)
