@@ -58,7 +58,16 @@ log = logging.getLogger("digit-page")
 PAGE_CSS = """<style>
 [data-testid="stMainBlockContainer"] {padding-top: 2.5rem}
 h1 {font-size: 2.1rem !important; padding-bottom: 0.2rem !important}
+.canvas-hint {font-size: 0.875rem; opacity: 0.65}
+/* A touch screen cannot hover: the canvas's toolbar stays shown there (ui/canvas_tools.py), and the hint says so */
+@media (hover: none) {.canvas-hint .on-hover {display: none}}
+@media (hover: hover) {.canvas-hint .on-touch {display: none}}
 </style>"""
+CANVAS_HINT = (
+    '<div class="canvas-hint"><span class="on-hover">Undo, redo and reset: hover over the canvas.</span>'
+    '<span class="on-touch">Undo, redo and reset: the buttons above the canvas. Draw with a finger or a stylus.</span>'
+    "</div>"
+)
 
 
 @contextmanager
@@ -227,7 +236,7 @@ def canvas_ui():
     if full:
         st.info(f"The canvas holds {MAX_STROKES} strokes, the most it takes: press Clear to draw again.")
     else:
-        st.caption("Undo, redo and reset: hover over the canvas.")
+        st.html(CANVAS_HINT)
     return result
 
 

@@ -15,11 +15,17 @@ require_browser()
 
 
 @pytest.fixture(scope="module")
-def page():
+def served():
     with pagedriver.streamlit_server() as (url, _), pagedriver.browser() as b:
-        page, ready = pagedriver.open_page(b, url)
-        print(f"\nopening the page to a usable canvas: {ready:.2f}s")
-        yield page
+        yield url, b
+
+
+@pytest.fixture(scope="module")
+def page(served):
+    url, b = served
+    page, ready = pagedriver.open_page(b, url)
+    print(f"\nopening the page to a usable canvas: {ready:.2f}s")
+    yield page
 
 
 @pytest.mark.parametrize("digit", [7, 3, 0])
@@ -176,3 +182,34 @@ def test_label_drawings_save_them_see_the_gallery_and_fine_tune(page):
     page.get_by_text("Label a reading under the prediction").wait_for(timeout=30_000)
     assert store.count() == before
     assert pagedriver.error_elements(page) == []
+
+
+def test_a_touch_screen_gets_touch_hints_and_the_canvas_toolbar_shown(served):
+    """On a phone (no hover), the canvas's toolbar, which appears on hover, stays shown, and the hint speaks of
+    buttons, not of hovering; with a mouse, the reverse."""
+    url, b = served
+    phone = b.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2)
+    try:
+        page, _ = pagedriver.open_page(phone, url)
+        assert page.evaluate("matchMedia('(hover: none)').matches")
+        page.locator(".canvas-hint").first.wait_for()
+        assert page.locator(".canvas-hint .on-touch").first.is_visible()
+        assert not page.locator(".canvas-hint .on-hover").first.is_visible()
+        toolbar = page.locator(".dc-toolbar").first
+        deadline = time.monotonic() + 10
+        while float(toolbar.evaluate("e => getComputedStyle(e).opacity")) != 1:  # pinned once the page's script runs
+            assert time.monotonic() < deadline, "the canvas toolbar stayed hidden on a touch screen"
+            time.sleep(0.2)
+    finally:
+        phone.close()
+    desk = b.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page, _ = pagedriver.open_page(desk, url)
+        page.locator(".canvas-hint").first.wait_for()
+        assert page.locator(".canvas-hint .on-hover").first.is_visible()
+        assert not page.locator(".canvas-hint .on-touch").first.is_visible()
+        page.get_by_role("button", name="Clear").wait_for()
+        time.sleep(1.5)  # the page's script has run by now, and leaves the toolbar to hover
+        assert float(page.locator(".dc-toolbar").first.evaluate("e => getComputedStyle(e).opacity")) == 0
+    finally:
+        desk.close()

@@ -92,7 +92,8 @@ def test_step_by_step_says_the_training_digits_were_moved_at_random(monkeypatch)
     assert f"rotated by up to ±{a.rotate_deg:g}°" in intro and f"±{a.shift_px:g} pixels" in intro
     assert "only ever saw" not in intro
     hp = load_metadata(paths.DEFAULT_WEIGHTS)["hyperparameters"]  # the shipped recipe's stroke widths, as trained
-    assert f"thicker by up to {hp['thicken']:g} pixels on each side or thinner by up to {hp['thin']:g}" in intro
+    unit = "pixel" if hp["thicken"] == 1 else "pixels"
+    assert f"thicker by up to {hp['thicken']:g} {unit} on each side or thinner by up to {hp['thin']:g}" in intro
     monkeypatch.setattr(paths, "DEFAULT_WEIGHTS", KERAS_WEIGHTS)  # the Keras recipe does not augment
     at = run_app(draw_digit(5), analysis="Step by step")
     assert any("trained on MNIST's digits exactly as they were prepared" in m.value for m in at.markdown)

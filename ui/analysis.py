@@ -45,8 +45,8 @@ def training_inputs(hyperparameters: dict) -> str:
     thicken, thin = float(hyperparameters.get("thicken", 0)), float(hyperparameters.get("thin", 0))
     widths = ""
     if thicken or thin:
-        widths = (f", its strokes made thicker by up to {thicken:g} pixels on each side or thinner by up to "
-                  f"{thin:g} at random, as a bolder or finer pen would draw them")
+        widths = (f", its strokes made thicker by up to {thicken:g} pixel{'' if thicken == 1 else 's'} on each side "
+                  f"or thinner by up to {thin:g} at random, as a bolder or finer pen would draw them")
     blur = float(hyperparameters.get("blur", 0))
     if blur:
         widths += (f", and {blur:.0%} of them blurred (shrunk to {BLUR_SIZES[0]}–{BLUR_SIZES[1]} pixels a side "

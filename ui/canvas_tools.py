@@ -4,6 +4,8 @@ Clear presses the canvas component's own "Reset canvas & history" button: the ca
 sends the empty drawing. A stroke drawn right after is drawn on the same canvas and sent after it, so nothing drawn
 is lost (a Clear that rebuilt the canvas from the server lost strokes drawn during the round trip).
 
+On a touch screen the canvas's toolbar (undo, redo, reset), which otherwise appears on hover, stays shown.
+
 Fast send: streamlit-drawable-canvas 0.13 waits 200 ms after each mouse-up before sending the drawing (a trailing
 debounce), which was the largest single part of the time from mouse-up to prediction. Its toolbar's upload button
 sends at once and cancels the pending send; this script presses it right after the pen lifts from the canvas. If
@@ -45,6 +47,20 @@ export default function ({ parentElement }) {
 
   if (window.__digitFastSend) return;
   window.__digitFastSend = true;
+  // The canvas's toolbar shows on hover, which a touch screen cannot do: there it stays shown. Its styles live in
+  // the component's shadow root, out of reach of the page's CSS, so the rule goes in there (again if it is rebuilt).
+  const pinOnTouch = () => {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const shadow = host.shadowRoot;
+      if (!shadow || !shadow.querySelector('.dc-root') || shadow.querySelector('style.digit-touch')) continue;
+      const style = document.createElement('style');
+      style.className = 'digit-touch';
+      style.textContent = '@media (hover: none) { .dc-toolbar { opacity: 1; top: -2.65rem; transition: none; } }';
+      shadow.appendChild(style);
+    }
+  };
+  pinOnTouch();
+  setInterval(pinOnTouch, 1000);
   let root = null;  // the canvas the pen went down on
   const down = (event) => {
     const path = event.composedPath();
