@@ -61,6 +61,9 @@ h1 {font-size: 2.1rem !important; padding-bottom: 0.2rem !important}
 .canvas-hint {font-size: 0.875rem; opacity: 0.65}
 /* A touch screen cannot hover: the canvas's toolbar stays shown there (ui/canvas_tools.py), and the hint says so */
 @media (hover: none) {.canvas-hint .on-hover {display: none}}
+/* Below 640 px Streamlit stacks the columns: the short answer under the canvas keeps the prediction in view */
+.short-answer {display: none}
+@media (max-width: 640px) {.short-answer {display: block; font-size: 1.15rem; padding: 0.25rem 0}}
 @media (hover: hover) {.canvas-hint .on-touch {display: none}}
 </style>"""
 CANVAS_HINT = (
@@ -216,7 +219,8 @@ def robustness_figures() -> dict | None:
 
 
 def canvas_ui():
-    """The canvas with its pen and Clear controls; returns what the canvas sent, to be read by cnn.canvas."""
+    """The canvas with its pen and Clear controls; returns what the canvas sent, to be read by cnn.canvas, and a place
+    right under the canvas for the short answer a phone shows there."""
     full = strokes_in_state(st.session_state.get("canvas")) >= MAX_STROKES
     result = st_canvas(
         stroke_width=st.session_state.get("pen", DEFAULT_PEN),
@@ -229,7 +233,8 @@ def canvas_ui():
         key="canvas",
         disabled=full,  # each stroke makes the canvas's message larger: a full canvas takes no more until cleared
     )
-    pen, clear = st.columns([3, 1], vertical_alignment="bottom")
+    answer = st.empty()
+    pen, clear = st.columns([2, 1], vertical_alignment="bottom")  # Clear keeps its label whole on a tablet too
     pen.slider("Pen width", 6, 40, DEFAULT_PEN, key="pen", help="About 20 gives strokes like MNIST's once scaled down.")
     with clear:
         clear_button()
@@ -237,7 +242,15 @@ def canvas_ui():
         st.info(f"The canvas holds {MAX_STROKES} strokes, the most it takes: press Clear to draw again.")
     else:
         st.html(CANVAS_HINT)
-    return result
+    return result, answer
+
+
+def short_answer_html(probs: np.ndarray) -> str:
+    """The prediction in one line, shown under the canvas on narrow screens only, where the columns stack and the
+    full answer sits below what the network sees."""
+    top = int(np.argmax(probs))
+    return (f'<div class="short-answer" role="status">Reads it as <b>{top}</b> ({html.escape(percent(probs[top]))}) '
+            "· more under <i>What it reads</i></div>")
 
 
 def prediction_ui(
@@ -402,7 +415,7 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
     draw, seen, predicted = st.columns([1.05, 0.95, 1.3], gap="medium")
     with draw:
         st.markdown("#### 1 · Draw")
-        result = canvas_ui()
+        result, answer = canvas_ui()
     rgba, image, problem, not_read, advice = None, None, None, None, None
     with guarded("Reading the drawing"):
         rgba, image, problem, not_read, advice = read_canvas(result)
@@ -410,6 +423,8 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
     if image is not None and model is not None and not_read is None:
         with guarded("The prediction"):
             probs, maps = forward_with_maps(model, image)
+    if probs is not None:
+        answer.html(short_answer_html(probs))
     with predicted:  # written first, though shown third: the answer reaches the screen before the figures
         st.markdown("#### 3 · What it reads")
         prediction_ui(probs, model_error, not_read, advice)

@@ -213,3 +213,40 @@ def test_a_touch_screen_gets_touch_hints_and_the_canvas_toolbar_shown(served):
         assert float(page.locator(".dc-toolbar").first.evaluate("e => getComputedStyle(e).opacity")) == 0
     finally:
         desk.close()
+
+
+def test_on_a_phone_the_answer_is_in_view_when_the_finger_lifts(served):
+    """390x844 with touch: the columns stack, and the short answer under the canvas is on screen, without
+    scrolling, once a digit drawn with a finger is read. On a tablet (820x1180) no control is cut."""
+    from cnn.strokes import DIGIT_STROKES, to_canvas_points
+
+    url, b = served
+    phone = b.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        page, _ = pagedriver.open_page(phone, url)
+        pagedriver.touch_strokes(page, [to_canvas_points(s, 280) for s in DIGIT_STROKES[7]])
+        answer = page.locator(".short-answer").first
+        answer.wait_for(timeout=30_000)
+        assert re.search(r"Reads it as 7 \(", answer.inner_text())
+        box = answer.bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 844  # in view as it is
+    finally:
+        phone.close()
+    tablet = b.new_context(viewport={"width": 820, "height": 1180}, has_touch=True, is_mobile=True)
+    try:
+        page, _ = pagedriver.open_page(tablet, url)
+        clear = page.get_by_role("button", name="Clear")
+        clear.wait_for()
+        fits = """e => { const r = document.createRange(); r.selectNodeContents(e); const s = getComputedStyle(e);
+            return r.getBoundingClientRect().width + parseFloat(s.paddingLeft) + parseFloat(s.paddingRight)
+                <= e.clientWidth + 0.5; }"""
+        assert clear.evaluate(fits)  # its label and padding fit inside it: not cut to "C..." nor to its border
+        assert clear.inner_text() == "Clear"
+        pagedriver.touch_strokes(page, [to_canvas_points(s, 280) for s in DIGIT_STROKES[4]])
+        deadline = time.monotonic() + 30
+        while pagedriver.prediction(page) != "4":  # the full answer, beside the canvas (no mouse-up to time from)
+            assert time.monotonic() < deadline, "the tablet's drawing was not read as 4"
+            time.sleep(0.1)
+        assert page.locator(".short-answer").count() == 1 and not page.locator(".short-answer").first.is_visible()
+    finally:
+        tablet.close()

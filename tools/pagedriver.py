@@ -152,6 +152,24 @@ def draw_strokes(page, strokes_px, steps: int = 6) -> None:
         page.mouse.up()
 
 
+def touch_strokes(page, strokes_px, steps: int = 6) -> None:
+    """Draw pen strokes (lists of canvas-pixel points) on the canvas with a finger: touch events through the
+    DevTools protocol, as a touch screen sends them (the page needs a context with has_touch=True)."""
+    box = stable_box(page.locator("canvas.upper-canvas").first)
+    cdp = page.context.new_cdp_session(page)
+    try:
+        for stroke in strokes_px:
+            points = [(box["x"] + x, box["y"] + y) for x, y in stroke]
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+            for (x0, y0), (x1, y1) in zip(points, points[1:]):
+                for k in range(1, steps + 1):
+                    x, y = x0 + (x1 - x0) * k / steps, y0 + (y1 - y0) * k / steps
+                    cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()
+
+
 def draw_digit(page, digit: int, size: int = 280, steps: int = 6, **placement) -> None:
     from cnn.strokes import DIGIT_STROKES, to_canvas_points
 
