@@ -167,7 +167,7 @@ def test_label_drawings_save_them_see_the_gallery_and_fine_tune(page):
         if shown == str(k):
             page.get_by_role("button", name=f"Yes, a {k}").click()
         else:  # misread: say which digit it was
-            page.locator('[data-testid="stButtonGroup"]').get_by_role("button", name=str(k), exact=True).click()
+            page.get_by_role("button", name=str(k), exact=True).click()
         page.get_by_text(f"Labelled as {k} (saved on the server)").wait_for(timeout=30_000)
     assert store.count() == before + MIN_DRAWINGS
     page.get_by_role("tab", name="Your drawings and the class's").click()
@@ -248,5 +248,14 @@ def test_on_a_phone_the_answer_is_in_view_when_the_finger_lifts(served):
             assert time.monotonic() < deadline, "the tablet's drawing was not read as 4"
             time.sleep(0.1)
         assert page.locator(".short-answer").count() == 1 and not page.locator(".short-answer").first.is_visible()
+        # "Was it right?": the Yes button and the nine other digits wrap inside the column, none cut at its edge
+        column = page.get_by_text("Was it right?").locator('xpath=ancestor::*[@data-testid="stColumn"][1]')
+        right = column.bounding_box()["x"] + column.bounding_box()["width"]
+        names = ["Yes, a 4"] + [str(d) for d in range(10) if d != 4]
+        for name in names:
+            button = page.get_by_role("button", name=name, exact=True)
+            box = button.bounding_box()
+            assert box["x"] + box["width"] <= right + 0.5, name
+            assert button.evaluate(fits), name
     finally:
         tablet.close()

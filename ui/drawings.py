@@ -64,11 +64,14 @@ def label_ui(store: DrawingsStore, image: np.ndarray, rgba: np.ndarray, probs: n
         return
     reading = (store, key, image, rgba, probs, weights_sha)
     st.markdown("**Was it right?**")
-    yes, no = st.columns([1, 3], vertical_alignment="bottom")
-    yes.button(f"Yes, a {top}", key=f"right_{key}", width="stretch", on_click=_label, args=(*reading, top))
-    no.segmented_control("No, it was", [d for d in range(10) if d != top], key=f"wrong_{key}",
-                         label_visibility="collapsed", help="No, it was this digit", on_change=_label,
-                         args=(*reading, None))
+    # One row that wraps where it must (a tablet's column holds about six digits): nothing is ever cut off.
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.button(f"Yes, a {top}", key=f"right_{key}", type="primary", on_click=_label, args=(*reading, top))
+        st.markdown("or no, it was", width="content")
+        for d in range(10):
+            if d != top:
+                st.button(str(d), key=f"wrong_{key}_{d}", help=f"No, it was a {d}", on_click=_label,
+                          args=(*reading, d))
     on = bool(st.session_state.get("save_on")) and store.can_save
     with st.popover(f"Saving: {'on' if on else 'off'}", help="Whether your labelled drawings are kept on the server"):
         # The choice lives under its own key: a widget's state is dropped on any run that does not draw it.
@@ -81,11 +84,7 @@ def label_ui(store: DrawingsStore, image: np.ndarray, rgba: np.ndarray, probs: n
 
 
 def _label(store, key, image, rgba, probs, weights_sha, label) -> None:
-    """A click on "Yes" (label given) or on a digit (label read from the control): keep it, and save it if asked."""
-    if label is None:
-        label = st.session_state.get(f"wrong_{key}")
-        if label is None:
-            return
+    """A click on "Yes" or on the right digit: keep the drawing with that label, and save it if asked."""
     kept, top = _kept(), int(np.argmax(probs))
     if len(kept) >= KEPT_IN_TAB:
         st.session_state["label_note"] = (f"This tab keeps {KEPT_IN_TAB} labelled drawings at most: delete some under "
