@@ -259,3 +259,46 @@ def test_on_a_phone_the_answer_is_in_view_when_the_finger_lifts(served):
             assert button.evaluate(fits), name
     finally:
         tablet.close()
+
+
+CONTRAST_JS = """e => {
+  // [r, g, b, alpha] in 0..255 from a computed colour: rgb(), rgba() or color(srgb r g b / a) with 0..1 channels
+  const parse = (c) => {
+    const n = c.match(/[\\d.]+/g).map(Number), srgb = c.startsWith('color(');
+    return [...n.slice(0, 3).map((v) => (srgb ? v * 255 : v)), n.length > 3 ? n[3] : 1];
+  };
+  const lum = (rgb) => rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let bg = e;
+  while (bg && parse(getComputedStyle(bg).backgroundColor)[3] === 0) bg = bg.parentElement;
+  const back = parse(getComputedStyle(bg || document.body).backgroundColor).slice(0, 3);
+  const [r, g, b, a] = parse(getComputedStyle(e).color);
+  const fore = [r, g, b].map((v, i) => v * a + back[i] * (1 - a));  // a translucent colour as it shows
+  const [x, y] = [lum(fore), lum(back)];
+  return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+}"""
+
+
+def test_a_dark_system_preference_gets_a_readable_page_and_toolbar(served):
+    """The page sets its light theme explicitly (.streamlit/config.toml): with a dark preference, text keeps a
+    contrast of at least 4.5:1 (WCAG AA) on its background, and the canvas's toolbar shows on hover."""
+    url, b = served
+    dark = b.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    try:
+        page, _ = pagedriver.open_page(dark, url)
+        assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+        pagedriver.draw_digit(page, 3)
+        pagedriver.wait_for_prediction(page)
+        for text in ("1 · Draw", "What it reads", "Was it right?", "Pen width"):
+            ratio = page.get_by_text(text, exact=False).first.evaluate(CONTRAST_JS)
+            assert ratio >= 4.5, (text, ratio)
+        page.locator("canvas.upper-canvas").first.hover()
+        toolbar = page.locator(".dc-toolbar").first
+        deadline = time.monotonic() + 5
+        while float(toolbar.evaluate("e => getComputedStyle(e).opacity")) != 1:
+            assert time.monotonic() < deadline, "the canvas toolbar did not show on hover"
+            time.sleep(0.1)
+        icon = page.locator('.dc-toolbar button[title="Undo"]').first
+        assert icon.evaluate(CONTRAST_JS) >= 3  # icons: WCAG's 3:1 for graphics
+    finally:
+        dark.close()
