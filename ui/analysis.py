@@ -93,7 +93,7 @@ def steps_ui(model: ConvNet | None, rgba: np.ndarray, meta: dict) -> None:
         else (enlarge(steps.final), "not centred")
     )
     for col, (img, caption) in zip(st.columns(len(panels)), panels):
-        col.image(img, caption=caption, clamp=True, width="stretch")
+        col.image(img, caption=caption, clamp=True, width="stretch", alt=f"Your drawing, {caption}")
     if model is None:
         return
     probs = predict_proba(model, steps.final)[0]

@@ -4,7 +4,8 @@ Clear presses the canvas component's own "Reset canvas & history" button: the ca
 sends the empty drawing. A stroke drawn right after is drawn on the same canvas and sent after it, so nothing drawn
 is lost (a Clear that rebuilt the canvas from the server lost strokes drawn during the round trip).
 
-On a touch screen the canvas's toolbar (undo, redo, reset), which otherwise appears on hover, stays shown.
+On a touch screen the canvas's toolbar (undo, redo, reset), which otherwise appears on hover, stays shown; and the
+drawing surface carries a description for screen readers.
 
 Fast send: streamlit-drawable-canvas 0.13 waits 200 ms after each mouse-up before sending the drawing (a trailing
 debounce), which was the largest single part of the time from mouse-up to prediction. Its toolbar's upload button
@@ -26,9 +27,9 @@ CSS = """
   border: 1px solid var(--st-border-color, rgba(49, 51, 63, .2)); border-radius: var(--st-button-radius, .5rem);
 }
 .clear:hover, .clear:focus-visible {
-  border-color: var(--st-primary-color, #ff4b4b); color: var(--st-primary-color, #ff4b4b); outline: none;
+  border-color: var(--st-primary-color, #c0262d); color: var(--st-primary-color, #c0262d); outline: none;
 }
-.clear:active { background: var(--st-primary-color, #ff4b4b); color: #fff; }
+.clear:active { background: var(--st-primary-color, #c0262d); color: #fff; }
 """
 
 JS = """
@@ -57,6 +58,13 @@ export default function ({ parentElement }) {
       style.className = 'digit-touch';
       style.textContent = '@media (hover: none) { .dc-toolbar { opacity: 1; top: -2.65rem; transition: none; } }';
       shadow.appendChild(style);
+      // and the drawing surface says what it is, for a screen reader
+      const surface = shadow.querySelector('canvas.upper-canvas');
+      if (surface) {
+        surface.setAttribute('role', 'img');
+        surface.setAttribute('aria-label', 'Drawing canvas, 280 by 280 pixels: draw one digit from 0 to 9 with a ' +
+          'mouse, a finger or a stylus. The reading appears under What it reads when the pen lifts.');
+      }
     }
   };
   pinOnTouch();

@@ -116,7 +116,7 @@ def gallery_ui(store: DrawingsStore) -> None:
     cols = st.columns(6)
     for i, (key, k) in enumerate(reversed(list(kept.items()))):
         with cols[i % 6]:
-            st.image(k["png"], width=90)
+            st.image(k["png"], width=90, alt=f"Your drawing, labelled {k['label']}")
             mark = "✓" if k["label"] == k["prediction"] else f"read as {k['prediction']}"
             st.caption(f"{k['label']} · {mark} · {'saved' if k['saved'] else 'this tab'}")
             st.button("Delete", key=f"del_{key}", help="Delete this drawing, from the server too", on_click=_delete,
@@ -232,7 +232,8 @@ def class_ui(store: DrawingsStore, networks: dict) -> None:
                 st.markdown("**Misread by the convnet** (drawn → read)")
                 grid = st.columns(6)
                 for i, (d, p) in enumerate(wrong):
-                    grid[i % 6].image(d.canvas_png, width=70, caption=f"{d.label} → {p}")
+                    grid[i % 6].image(d.canvas_png, width=70, caption=f"{d.label} → {p}",
+                                      alt=f"A drawing labelled {d.label}, read as {p}")
     teacher_ui(store, everyone)
 
 

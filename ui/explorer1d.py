@@ -51,11 +51,11 @@ CSS = """
 .c1d td {min-width: 2.6rem; height: 2rem; text-align: center; border-radius: .35rem; padding: 0 .3rem}
 .c1d td.in {background: rgba(140, 155, 181, .22)}
 .c1d td.pad {background: rgba(140, 155, 181, .08); opacity: .55; font-style: italic}
-.c1d td.win {outline: 2px solid #ff4b4b}
+.c1d td.win {outline: 2px solid #c0262d}
 .c1d td.w {background: rgba(31, 119, 180, .22)}
 .c1d td.p {background: rgba(255, 75, 75, .14)}
 .c1d td.out {background: rgba(140, 155, 181, .16)}
-.c1d td.now {background: #ff4b4b; color: white; font-weight: 600}
+.c1d td.now {background: #c0262d; color: white; font-weight: 600}
 </style>
 """
 

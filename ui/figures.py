@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-ACCENT = "#ff4b4b"
+ACCENT = "#c0262d"
 MUTED = "#8c9bb5"
 PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
 MAP_SCALE = "Viridis"  # activations: 0 (ReLU's floor) to the layer's largest value

@@ -103,7 +103,8 @@ def training_ui(weights: Path) -> None:
             for col, w in zip(cols, wrong[start : start + per_row]):
                 img = np.kron(decode_image(w["image"]), np.ones((3, 3), np.uint8))
                 caption = f"{w['label']} → {w['predicted']} ({percent(w['probability'], 0)})"
-                col.image(img, caption=caption, width="stretch")
+                col.image(img, caption=caption, width="stretch",
+                          alt=f"A test digit {w['label']}, which the network read as {w['predicted']}")
         st.caption("Caption: true digit → what the network read (its probability).")
     elif test:
         st.caption(
