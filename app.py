@@ -59,10 +59,10 @@ h1 {font-size: 2.1rem !important; padding-bottom: 0.2rem !important}
 .canvas-hint {font-size: 0.875rem}
 /* A touch screen cannot hover: the canvas's toolbar stays shown there (ui/canvas_tools.py), and the hint says so */
 @media (hover: none) {.canvas-hint .on-hover {display: none}}
+@media (hover: hover) {.canvas-hint .on-touch {display: none}}
 /* Below 640 px Streamlit stacks the columns: the short answer under the canvas keeps the prediction in view */
 .short-answer {display: none}
 @media (max-width: 640px) {.short-answer {display: block; font-size: 1.15rem; padding: 0.25rem 0}}
-@media (hover: hover) {.canvas-hint .on-touch {display: none}}
 </style>"""
 CANVAS_HINT = (
     '<div class="canvas-hint"><span class="on-hover">Undo, redo and reset: hover over the canvas.</span>'
@@ -409,8 +409,8 @@ def read_canvas(result) -> tuple[np.ndarray | None, np.ndarray | None, str | Non
         longest = max(bottom - top, right - left)
         return rgba, steps.final, None, None, (
             f"A bold pen for a digit this size: strokes {pen} pixels wide on a digit {longest} pixels across. Fitted "
-            f"into {BOX}×{BOX}, they become {pen * BOX / longest:.0f} pixels wide, where MNIST's are about 2 to 3, "
-            "and loops can close up. If the reading is wrong, try a thinner pen or a larger digit."
+            f"into {BOX}×{BOX}, they become {pen * BOX / longest:.0f} pixels wide, and loops can close up. If the "
+            "reading is wrong, try a thinner pen or a larger digit."
         )
     return rgba, steps.final, None, None, None
 

@@ -32,7 +32,7 @@ from cnn.model import load, predict_proba, predict_proba_widths
 from cnn.paths import WEIGHTS_DIR, shown
 from cnn.preprocess import canvas_to_mnist
 from cnn.preprocess import BOLD_PEN, preprocess_steps
-from cnn.strokes import DIGIT_STROKES, _hand, hard_digit, image_on_canvas, jittered_digit
+from cnn.strokes import DIGIT_STROKES, drawn_by_hand, hard_digit, image_on_canvas, jittered_digit
 
 
 SKLEARN_SEED, STROKES_SEED, HARD_SEED = 0, 1, 2
@@ -90,8 +90,8 @@ def by_pen(model, per_digit: int = 20, seed: int = 3) -> None:
         hits, ratios = [], []
         for d in np.repeat(np.arange(10), per_digit):
             extent = rng.uniform(0.2, 0.85) * 280
-            canvas = _hand(DIGIT_STROKES[int(d)], rng, 280, rng.uniform(-0.2, 0.2), rng.uniform(-0.25, 0.25),
-                           rng.uniform(0.8, 1.2), extent, pen=(share, share))
+            canvas = drawn_by_hand(DIGIT_STROKES[int(d)], rng, 280, rng.uniform(-0.2, 0.2), rng.uniform(-0.25, 0.25),
+                                   rng.uniform(0.8, 1.2), extent, pen=(share, share))
             steps = preprocess_steps(canvas)
             top, bottom, left, right = steps.box
             ratio = share * extent / max(bottom - top, right - left)

@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from cnn.augment import change_stroke_width
 from cnn.paths import DEFAULT_WEIGHTS, metadata_path, shown
 
 IMAGE_SIZE = 28
@@ -325,8 +326,6 @@ WIDTH_VARIANTS = (0.0, -0.5, 0.5)  # as drawn, strokes half a pixel thinner each
 def predict_proba_widths(model: ConvNet, images: np.ndarray, amounts=WIDTH_VARIANTS) -> np.ndarray:
     """Test-time averaging over stroke widths: the mean of the (N, 10) probabilities of each image as drawn and with
     its strokes made thinner and thicker (cnn.augment.change_stroke_width), three forward passes in one batch."""
-    from cnn.augment import change_stroke_width
-
     x = as_batch(images)
     n = len(x)
     variants = torch.cat([change_stroke_width(x, torch.full((n,), a)) for a in amounts])  # (len(amounts) * N, ...)

@@ -74,10 +74,12 @@ def jittered_digit(digit: int, rng: np.random.Generator, size: int = 280, tilt: 
     angle, shear = tilt + rng.uniform(-0.2, 0.2), rng.uniform(-0.25, 0.25)
     stretch = rng.uniform(0.8, 1.2)
     extent = rng.uniform(0.35, 0.85) * size  # how much of the canvas the digit spans
-    return _hand(DIGIT_STROKES[digit], rng, size, angle, shear, stretch, extent, pen=(0.05, 0.14))
+    return drawn_by_hand(DIGIT_STROKES[digit], rng, size, angle, shear, stretch, extent, pen=(0.05, 0.14))
 
 
-def _hand(strokes, rng, size: int, angle: float, shear: float, stretch: float, extent: float, pen) -> np.ndarray:
+def drawn_by_hand(
+    strokes, rng, size: int, angle: float, shear: float, stretch: float, extent: float, pen
+) -> np.ndarray:
     """Unit-box strokes turned, sheared and stretched, `extent` pixels across at a random place, with wobbly points
     and a pen of a random share `pen` (low, high) of the extent; drawn on a size x size canvas."""
     m = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.array([[stretch, shear], [0, 1]])
@@ -117,7 +119,7 @@ def hard_digit(digit: int, rng: np.random.Generator, kind: str, size: int = 280)
         stretch, extent, pen = rng.uniform(0.8, 1.2), rng.uniform(0.35, 0.85) * size, (0.05, 0.14)
     else:
         raise ValueError(f"unknown kind of writing {kind!r}: one of {', '.join(HARD_KINDS)}")
-    return _hand(strokes, rng, size, angle, shear, stretch, extent, pen)
+    return drawn_by_hand(strokes, rng, size, angle, shear, stretch, extent, pen)
 
 
 def random_scribble(rng: np.random.Generator, size: int = 280) -> np.ndarray:
