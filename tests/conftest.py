@@ -48,6 +48,23 @@ def require_browser() -> None:
         pytest.skip("no chromium on the PATH: install Debian's chromium to run the browser tests", allow_module_level=True)
 
 
+@pytest.fixture(scope="session")
+def postgres_base():
+    """A PostgreSQL server of the tests' own (tools/postgres.py), its base URL; skipped with the reason where the
+    server programs are missing, unless REQUIRE_E2E=1 (CI) makes that an error."""
+    from tools.postgres import NoPostgres, temporary_server
+
+    try:
+        server = temporary_server()
+        base = server.__enter__()
+    except NoPostgres as e:
+        if os.environ.get("REQUIRE_E2E") == "1":
+            raise RuntimeError(f"REQUIRE_E2E=1 but {e}") from None
+        pytest.skip(str(e))
+    yield base
+    server.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def drawings_store_of_the_tests(tmp_path_factory):
     """Every page the tests start (AppTest and served) saves drawings into a store of their own, never data/."""
