@@ -6,8 +6,9 @@
 Written with SQLAlchemy Core, so the same statements run on both, and no SQL is built from strings. SQLite runs in
 WAL mode (readers never wait for a writer) with a busy timeout (writers queue instead of failing) and secure_delete
 (a deleted drawing's bytes are overwritten, not just unlinked). On PostgreSQL a deleted row is gone from every
-query at once and its space is reclaimed by the server's autovacuum, as PostgreSQL does for every table. Every failure becomes a StoreError whose message
-says what happened and what to do; the page turns saving off and goes on reading digits.
+query at once and its space is reclaimed by the server's autovacuum, as PostgreSQL does for every table. Every
+failure becomes a StoreError whose message says what happened and what to do; the page turns saving off and goes on
+reading digits.
 """
 
 from __future__ import annotations
