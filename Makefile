@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test train bench clean
+REPLICAS ?= $(shell nproc 2>/dev/null || echo 2)
+PORT ?= 8080
+
+.PHONY: run test train serve bench clean
 
 $(BIN)/python:
 	@echo "Creating the virtual environment $(VENV) with $(PYTHON)"
@@ -25,6 +28,10 @@ run: $(VENV)/.run-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
+
+# N replicas behind nginx on PORT (sticky sessions, health checks, one drawings store); Ctrl-C stops them all
+serve: $(VENV)/.run-installed
+	$(BIN)/python -m tools.serve --replicas $(REPLICAS) --port $(PORT)
 
 train: $(VENV)/.run-installed
 	$(BIN)/python cnn/train.py

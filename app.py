@@ -41,6 +41,7 @@ from ui.model_panel import model_ui
 from ui.move import move_ui
 from ui.parts import ANALYSIS_TABS, LESSON_TABS
 from ui.replay import live_ui, replay_ui
+from ui.serving import rerun_on_reconnect
 from ui.training import training_ui
 
 CANVAS_SIZE = 280
@@ -511,6 +512,7 @@ def main() -> None:
     drawing_ui(model, model_error)
     st.divider()
     lessons_ui()
+    rerun_on_reconnect()
 
 
 main()

@@ -152,11 +152,7 @@ def test_label_drawings_save_them_see_the_gallery_and_fine_tune(page):
         pagedriver.clear(page)
     pagedriver.draw_digit(page, 0)
     pagedriver.wait_for_prediction(page)
-    page.get_by_role("button", name="Saving: off").click()
-    page.get_by_text("Save my labelled drawings on this server").click()
-    page.get_by_text("What saving keeps, and where").first.wait_for(timeout=10_000)
-    page.keyboard.press("Escape")
-    page.get_by_role("button", name="Saving: on").wait_for(timeout=30_000)
+    pagedriver.turn_saving_on(page)
     for k in range(MIN_DRAWINGS):
         if k:
             pagedriver.clear(page)
@@ -164,10 +160,7 @@ def test_label_drawings_save_them_see_the_gallery_and_fine_tune(page):
             shown, _ = pagedriver.wait_for_prediction(page)
         else:  # drawn before saving was turned on, and still shown
             shown = pagedriver.prediction(page)
-        if shown == str(k):
-            page.get_by_role("button", name=f"Yes, a {k}").click()
-        else:  # misread: say which digit it was
-            page.get_by_role("button", name=str(k), exact=True).click()
+        pagedriver.label_reading(page, k, shown)
         page.get_by_text(f"Labelled as {k} (saved on the server)").wait_for(timeout=30_000)
     assert store.count() == before + MIN_DRAWINGS
     page.get_by_role("tab", name="Your drawings and the class's").click()

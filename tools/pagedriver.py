@@ -7,6 +7,7 @@ Used by the browser tests and the page benchmarks. Needs Playwright for Python a
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -249,6 +250,30 @@ def clear(page) -> None:
     """Press the page's Clear button; return once the prediction is gone (the canvas empties at once, in place)."""
     page.get_by_role("button", name="Clear").click()
     page.wait_for_function("() => window.__watch.last === null", timeout=30_000)
+
+
+def turn_saving_on(page) -> None:
+    """Open the "Saving" popover under the prediction and opt in (a prediction must be on the page)."""
+    page.get_by_role("button", name="Saving: off").click()
+    page.get_by_text("Save my labelled drawings on this server").click()
+    page.get_by_text("What saving keeps, and where").first.wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Saving: on").wait_for(timeout=30_000)
+
+
+def label_reading(page, digit: int, shown: str | None) -> None:
+    """Say the drawing on the page was `digit`: "Yes" when `shown` is it, else that digit's button; wait until kept."""
+    if shown == str(digit):
+        page.get_by_role("button", name=f"Yes, a {digit}").click()
+    else:  # misread: say which digit it was
+        page.get_by_role("button", name=str(digit), exact=True).click()
+    page.get_by_text(re.compile(rf"Labelled as {digit} \((saved on the server|kept in this tab)\)")).wait_for(
+        timeout=30_000)
+
+
+def replica_of(page) -> str | None:
+    """Behind `make serve`: the replica this page's cookie sticks to (nginx's X-Replica header), asked from the page."""
+    return page.evaluate("""async () => (await fetch('_stcore/health', {cache: 'no-store'})).headers.get('X-Replica')""")
 
 
 def error_elements(page) -> list[str]:

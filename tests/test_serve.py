@@ -1,0 +1,152 @@
+"""Several replicas behind nginx (tools/serve.py, `make serve`): sticky sessions through the load balancer, a replica
+killed under a session, the health checks taking it out and putting it back, and a clean stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_browser
+from tools import pagedriver, serve
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.e2e
+
+
+def require_nginx() -> None:
+    if serve.nginx_path() is None:
+        if os.environ.get("REQUIRE_E2E") == "1":
+            raise RuntimeError(f"REQUIRE_E2E=1 but nginx is missing: {serve.NGINX_HINT}")
+        pytest.skip(f"no nginx: {serve.NGINX_HINT}")
+
+
+def answers(port: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+        return True
+    except OSError:
+        return False
+
+
+def wait_until(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise TimeoutError(f"{what} within {timeout:.0f} s")
+
+
+def clear_once_connected(page, timeout: float = 60) -> None:
+    """Press Clear until it takes: right after a replica dies the page is reconnecting, and a click then is lost."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.get_by_role("button", name="Clear").click()
+        try:
+            page.wait_for_function("() => window.__watch.last === null", timeout=3_000)
+            return
+        except Exception:  # noqa: BLE001: Playwright's timeout; try again until ours runs out
+            if time.monotonic() > deadline:
+                raise
+
+
+def test_two_replicas_keep_their_sessions_and_a_killed_one_loses_nobody():
+    require_browser()
+    require_nginx()
+    from cnn.drawings import DrawingsStore
+
+    store = DrawingsStore(os.environ["DRAWINGS_DB"])  # the tests' store, which every replica is given
+    saved_before = store.count()
+    with serve.Cluster(2, pagedriver.free_port(), restart=False) as cluster, \
+            cluster.watched(interval=0.5) as changes, pagedriver.browser() as b:
+        pages: dict[str, object] = {}
+        for _ in range(12):  # each browser gets a random cookie: open sessions until both replicas hold one
+            page, _ = pagedriver.open_page(b.new_context(viewport={"width": 1280, "height": 800}), cluster.url)
+            pages.setdefault(pagedriver.replica_of(page), page)
+            if len(pages) == 2:
+                break
+        assert sorted(pages) == ["0", "1"], f"sessions landed on replicas {sorted(pages)} only"
+        doomed, other = pages["0"], pages["1"]
+        for page, digit in ((doomed, 3), (other, 7)):
+            pagedriver.draw_digit(page, digit)
+        assert pagedriver.wait_for_prediction(doomed, timeout=60)[0] == "3"
+        assert pagedriver.wait_for_prediction(other, timeout=60)[0] == "7"
+        assert [pagedriver.replica_of(p) for p in (doomed, other)] == ["0", "1"]  # sticky: assets, health, stream
+
+        pagedriver.turn_saving_on(doomed)
+        pagedriver.label_reading(doomed, 3, "3")
+        doomed.get_by_text("Labelled as 3 (saved on the server)").wait_for(timeout=30_000)
+        assert store.count() == saved_before + 1
+
+        cluster.members[0].proc.kill()  # as a crash would: no goodbye to its sessions
+        wait_until(lambda: any("replica 0" in c and "taken out" in c for c in changes), 10, "replica 0 not taken out")
+        clear_once_connected(other)  # the session on the live replica goes on as if nothing happened
+        pagedriver.draw_digit(other, 4)
+        assert pagedriver.wait_for_prediction(other, "4", timeout=60)[0] == "4"
+        assert pagedriver.replica_of(other) == "1"
+
+        # the session that was on the dead replica reconnects through nginx to the live one and reads its next digit
+        assert wait_until(lambda: pagedriver.replica_of(doomed) == "1", 30, "the session did not move to replica 1")
+        clear_once_connected(doomed)
+        pagedriver.draw_digit(doomed, 5)
+        assert pagedriver.wait_for_prediction(doomed, "5", timeout=60)[0] == "5"
+        assert pagedriver.error_elements(doomed) == [] and pagedriver.error_elements(other) == []
+        assert store.count() == saved_before + 1  # the drawing it saved is in the shared store still
+
+        cluster.restart = True  # the health checks start the dead replica again and put it back
+        wait_until(lambda: any("replica 0" in c and "put back" in c for c in changes), 90, "replica 0 not put back")
+        assert answers(cluster.members[0].port)
+    store.close()
+
+
+def test_make_serve_starts_the_replicas_and_ctrl_c_stops_everything():
+    require_nginx()
+    port = pagedriver.free_port()
+    proc = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", "REPLICAS=2", f"PORT={port}", f"VENV={sys.prefix}"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    lines: list[str] = []
+    try:
+        for line in proc.stdout:  # until it says it is serving
+            lines.append(line)
+            if "serving on" in line or proc.poll() is not None:
+                break
+        out = "".join(lines)
+        assert "serving on" in out, out
+        assert answers(port)
+        replica_ports = [int(p) for p in re.search(r"local ports ([\d, ]+)\)", out).group(1).split(", ")]
+        assert len(replica_ports) == 2 and all(answers(p) for p in replica_ports)
+        tmp = Path(re.search(r"temporary files in (\S+)\)", out).group(1))
+        assert (tmp / "nginx.conf").is_file()
+
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal: the whole foreground group gets it
+        rest, _ = proc.communicate(timeout=60)
+        assert "stopped nginx and every replica" in rest, rest
+        assert not any(answers(p) for p in [port, *replica_ports])
+        assert not tmp.exists()
+        with pytest.raises(ProcessLookupError):  # nothing it started is left, in its process group or elsewhere
+            os.killpg(proc.pid, 0)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_serve_says_what_is_missing_and_refuses_wrong_flags(monkeypatch, capsys):
+    monkeypatch.setattr(serve, "nginx_path", lambda: None)
+    assert serve.main(["--replicas", "2"]) == 2
+    assert "nginx is not installed" in capsys.readouterr().err and "apt-get install nginx" in serve.NGINX_HINT
+    for wrong in (["--replicas", "0"], ["--port", "70000"], ["--replicas", "two"]):
+        with pytest.raises(SystemExit) as e:
+            serve.main(wrong)
+        assert e.value.code == 2
