@@ -8,6 +8,15 @@ at start and end.
     python bench/load.py [--sessions 20] [--seconds 60] [--min-rounds 3]
     python bench/load.py --sessions 5 --players 20 --live --rounds 5   # others playing the replay, and training live
 
+With --replicas N the sessions go through nginx to N replicas (tools/serve.py, as `make serve` runs them), sharing
+one drawings store (a PostgreSQL of the benchmark's own where Debian's postgresql is installed, else one SQLite file):
+
+    python bench/load.py --replicas 4 --sessions 40 --rounds 3
+
+prints how the sessions spread over the replicas and the stroke-to-prediction times; then every session saves its
+drawing, one replica is killed, and the sessions on it must reconnect to a live replica and read their next digits
+while the others go on; no saved drawing may be lost. Then the same sessions run against one replica, for the ratio.
+
 With --players N, N more sessions each draw a digit, open "How it learned" and keep its replay playing; with --live
 one more session keeps training a fresh network live. The drawing sessions are timed in three phases of one run:
 alone, beside the players, and beside the live run.
@@ -23,6 +32,7 @@ import re
 import statistics
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +47,7 @@ from tools import pagedriver
 class Session:
     digit: int
     page: object
+    replica: str | None = None  # behind nginx: the replica it sticks to
     seen: list[str] = field(default_factory=list)  # every Prediction shown after one of this session's strokes
     times_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -93,6 +104,145 @@ def keep_training(page) -> None:
         button.click()
 
 
+def one_round(people: list[Session], timeout: float = 60) -> None:
+    """Everyone draws their digit; then every answer is collected (each page timed its own)."""
+    for s in people:
+        try:
+            if pagedriver.prediction(s.page) is not None:
+                pagedriver.clear(s.page, timeout=timeout)
+            pagedriver.draw_digit(s.page, s.digit)
+        except TimeoutError as e:
+            s.errors.append(str(e))
+    for s in people:
+        try:
+            value, secs = pagedriver.wait_for_prediction(s.page, timeout=timeout)
+            s.seen.append(value)
+            s.times_ms.append(secs * 1000)
+        except TimeoutError as e:
+            s.errors.append(str(e))
+        s.errors += pagedriver.error_elements(s.page)
+
+
+def summary(people: list[Session], since: dict[int, tuple[int, int, int]] | None = None) -> dict:
+    """Own-digit predictions, errors and times of `people`; with `since` (from mark()), only what came after it."""
+    def after(s: Session) -> tuple[list, list, list]:
+        a, b, c = (since or {}).get(id(s), (0, 0, 0))
+        return s.seen[a:], s.times_ms[b:], s.errors[c:]
+
+    parts = [after(s) for s in people]
+    seen = [(v, s.digit) for s, (vs, _, _) in zip(people, parts) for v in vs]
+    times = [x for _, ts, _ in parts for x in ts]
+    return {"sessions": len(people), "predictions": len(seen), "own": sum(v == str(d) for v, d in seen),
+            "errors": [e for _, _, es in parts for e in es],
+            "median_ms": statistics.median(times) if times else float("nan"),
+            "worst_ms": max(times) if times else float("nan")}
+
+
+def mark(people: list[Session]) -> dict[int, tuple[int, int, int]]:
+    return {id(s): (len(s.seen), len(s.times_ms), len(s.errors)) for s in people}
+
+
+def line(name: str, r: dict) -> str:
+    return (f"{name}: {r['sessions']} sessions, {r['own']}/{r['predictions']} predictions their own digit, "
+            f"{len(r['errors'])} errors; stroke to prediction median {r['median_ms']:.0f} ms, worst {r['worst_ms']:.0f} ms")
+
+
+def through_nginx(b, replicas: int, sessions: int, rounds: int, kill: bool, log=print) -> dict:
+    """`sessions` sessions through nginx to `replicas` replicas: `rounds` rounds; with `kill`, then every session
+    saves its drawing, replica 0 is killed, and `rounds` more rounds follow."""
+    from collections import Counter
+
+    from cnn.drawings import DrawingsStore
+    from tools.serve import Cluster
+
+    out: dict = {"replicas": replicas}
+    with Cluster(replicas, pagedriver.free_port(), restart=False) as cluster, \
+            cluster.watched(interval=0.5, log=lambda line: log(f"  health check: {line}")) as _changes:
+        people = []
+        for i in range(sessions):
+            page, _ = pagedriver.open_page(b.new_context(viewport={"width": 1280, "height": 800}), cluster.url)
+            people.append(Session(digit=i % 10, page=page, replica=pagedriver.replica_of(page)))
+        out["spread"] = dict(sorted(Counter(s.replica for s in people).items()))
+        log(f"{sessions} sessions open through nginx on {replicas} replica(s): sessions per replica {out['spread']}")
+        one_round(people)  # a first reading per session, not counted: each new session's first run loads its parts
+        warm = mark(people)
+        out["warm_up"] = summary(people)
+        cpu0, t0 = replica_cpu(cluster), time.monotonic()
+        for k in range(rounds):
+            one_round(people)
+            log(f"  round {k + 1}: {time.monotonic() - t0:.0f} s")
+        out["cores"] = (replica_cpu(cluster) - cpu0) / (time.monotonic() - t0)
+        out["before"] = summary(people, warm)
+        if not kill:
+            return out
+        store = DrawingsStore()
+        saved_before = store.count()
+        for s in people:  # every session saves the drawing it has on its canvas
+            try:
+                pagedriver.turn_saving_on(s.page)
+                pagedriver.label_reading(s.page, s.digit, pagedriver.prediction(s.page))
+            except Exception as e:  # noqa: BLE001: any failure is a figure of the run
+                s.errors.append(f"saving: {e}")
+        out["saved"] = store.count() - saved_before
+        log(f"  {out['saved']} drawings saved; killing replica 0")
+        doomed = [s for s in people if s.replica == "0"]
+        others = [s for s in people if s.replica != "0"]
+        marks = mark(people)
+        t_kill = time.monotonic()
+        cluster.members[0].proc.kill()
+        for s in doomed:  # until the page's own requests go to a live replica
+            deadline = time.monotonic() + 60
+            while (now := pagedriver.replica_of(s.page)) in ("0", "-", None) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            s.replica = now
+        out["moved_in_s"] = time.monotonic() - t_kill
+        out["moved_to"] = dict(sorted(Counter(s.replica for s in doomed).items()))
+        for k in range(rounds):
+            one_round(people)
+            log(f"  round {k + 1} after the kill")
+        out["after_on_others"] = summary(others, marks)
+        out["after_moved"] = summary(doomed, marks)
+        out["kept"] = store.count() - saved_before
+        store.close()
+    return out
+
+
+def replica_cpu(cluster) -> float:
+    """CPU seconds the cluster's live replicas have used so far."""
+    total = 0.0
+    for r in cluster.members:
+        try:
+            t = psutil.Process(r.proc.pid).cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+@contextmanager
+def shared_store():
+    """A drawings store for every replica: a new PostgreSQL of our own if installed, else a new SQLite file."""
+    import os
+    import tempfile
+
+    from tools.postgres import NoPostgres, new_database, temporary_server
+
+    before = os.environ.get("DRAWINGS_DB")
+    try:
+        with temporary_server() as base:
+            os.environ["DRAWINGS_DB"] = new_database(base, "drawings")
+            yield "PostgreSQL"
+    except NoPostgres:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["DRAWINGS_DB"] = f"sqlite:///{tmp}/drawings.sqlite"
+            yield "SQLite"
+    finally:
+        if before is None:
+            os.environ.pop("DRAWINGS_DB", None)
+        else:
+            os.environ["DRAWINGS_DB"] = before
+
+
 def run(
     url: str, pid: int, sessions: int, seconds: float | None = None, rounds: int | None = None, min_rounds: int = 1,
     log=print, background=None,
@@ -114,18 +264,7 @@ def run(
             seconds is None or time.monotonic() - t0 < seconds or done < min_rounds
         ):
             tick()
-            for s in people:  # everyone draws ...
-                if pagedriver.prediction(s.page) is not None:
-                    pagedriver.clear(s.page)
-                pagedriver.draw_digit(s.page, s.digit)
-            for s in people:  # ... then every answer is collected (each page timed its own)
-                try:
-                    value, secs = pagedriver.wait_for_prediction(s.page, timeout=60)
-                    s.seen.append(value)
-                    s.times_ms.append(secs * 1000)
-                except TimeoutError as e:
-                    s.errors.append(str(e))
-                s.errors += pagedriver.error_elements(s.page)
+            one_round(people)
             done += 1
             log(f"round {done}: {time.monotonic() - t0:.0f} s, {sum(len(s.seen) for s in people)} predictions")
         end_mb = rss_mb(pid)
@@ -152,7 +291,32 @@ def main() -> None:
     p.add_argument("--rounds", type=int, help="draw exactly this many times each (instead of --seconds)")
     p.add_argument("--players", type=int, default=0, help="more sessions keeping the training replay playing")
     p.add_argument("--live", action="store_true", help="one more session keeping a live training run going")
+    p.add_argument("--replicas", type=int, help="through nginx to this many replicas; then a replica killed, then 1")
     args = p.parse_args()
+    if args.replicas:
+        if args.replicas < 2:
+            p.error("--replicas must be at least 2 (one is killed, and one replica runs anyway for the ratio)")
+        rounds = args.rounds or args.min_rounds
+        with shared_store() as kind, pagedriver.browser() as b:
+            print(f"one drawings store for every replica: {kind}")
+            many = through_nginx(b, args.replicas, args.sessions, rounds, kill=True)
+            one = through_nginx(b, 1, args.sessions, rounds, kill=False)
+        print(f"\n{args.sessions} sessions, {rounds} rounds each phase, through nginx")
+        print(f"sessions per replica: {many['spread']}")
+        print(line(f"first reading of each new session ({args.replicas} replicas, not counted below)", many["warm_up"]))
+        print(line(f"{args.replicas} replicas", many["before"]) + f"; replicas' cores busy {many['cores']:.2f}")
+        print(line("1 replica", one["before"]) + f"; replica's cores busy {one['cores']:.2f}")
+        print(f"median ratio, 1 replica / {args.replicas}: {one['before']['median_ms'] / many['before']['median_ms']:.2f}; "
+              f"worst: {one['before']['worst_ms'] / many['before']['worst_ms']:.2f}")
+        print(f"replica 0 killed: its {many['after_moved']['sessions']} sessions reached a live replica "
+              f"({many['moved_to']}) within {many['moved_in_s']:.1f} s")
+        print(line("  after the kill, sessions on the other replicas", many["after_on_others"]))
+        print(line("  after the kill, sessions moved from the killed replica", many["after_moved"]))
+        print(f"  saved drawings: {many['saved']} saved before the kill, {many['kept']} in the store after it")
+        for name in ("before", "after_on_others", "after_moved"):
+            for e in many[name]["errors"][:5]:
+                print(f"  error ({name}): {e[:200]}")
+        return
     if args.players or args.live:
         phases = {"alone": None}
         if args.players:

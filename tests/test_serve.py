@@ -46,19 +46,6 @@ def wait_until(condition, timeout: float, what: str):
     raise TimeoutError(f"{what} within {timeout:.0f} s")
 
 
-def clear_once_connected(page, timeout: float = 60) -> None:
-    """Press Clear until it takes: right after a replica dies the page is reconnecting, and a click then is lost."""
-    deadline = time.monotonic() + timeout
-    while True:
-        page.get_by_role("button", name="Clear").click()
-        try:
-            page.wait_for_function("() => window.__watch.last === null", timeout=3_000)
-            return
-        except Exception:  # noqa: BLE001: Playwright's timeout; try again until ours runs out
-            if time.monotonic() > deadline:
-                raise
-
-
 def test_two_replicas_keep_their_sessions_and_a_killed_one_loses_nobody():
     require_browser()
     require_nginx()
@@ -89,14 +76,14 @@ def test_two_replicas_keep_their_sessions_and_a_killed_one_loses_nobody():
 
         cluster.members[0].proc.kill()  # as a crash would: no goodbye to its sessions
         wait_until(lambda: any("replica 0" in c and "taken out" in c for c in changes), 10, "replica 0 not taken out")
-        clear_once_connected(other)  # the session on the live replica goes on as if nothing happened
+        pagedriver.clear(other, timeout=60)  # the session on the live replica goes on as if nothing happened
         pagedriver.draw_digit(other, 4)
         assert pagedriver.wait_for_prediction(other, "4", timeout=60)[0] == "4"
         assert pagedriver.replica_of(other) == "1"
 
         # the session that was on the dead replica reconnects through nginx to the live one and reads its next digit
         assert wait_until(lambda: pagedriver.replica_of(doomed) == "1", 30, "the session did not move to replica 1")
-        clear_once_connected(doomed)
+        pagedriver.clear(doomed, timeout=60)
         pagedriver.draw_digit(doomed, 5)
         assert pagedriver.wait_for_prediction(doomed, "5", timeout=60)[0] == "5"
         assert pagedriver.error_elements(doomed) == [] and pagedriver.error_elements(other) == []

@@ -246,10 +246,20 @@ def wait_for_settled(page, quiet: float = 0.5, timeout: float = 30) -> float:
     raise TimeoutError(f"the page kept changing for {timeout:.0f}s")
 
 
-def clear(page) -> None:
-    """Press the page's Clear button; return once the prediction is gone (the canvas empties at once, in place)."""
-    page.get_by_role("button", name="Clear").click()
-    page.wait_for_function("() => window.__watch.last === null", timeout=30_000)
+def clear(page, timeout: float = 30) -> None:
+    """Press the page's Clear button; return once the prediction is gone (the canvas empties at once, in place).
+
+    Pressed again every few seconds until it takes: a page whose server just went away is reconnecting, and a click
+    then is lost (pressing Clear on an empty canvas changes nothing)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.get_by_role("button", name="Clear").click()
+        try:
+            page.wait_for_function("() => window.__watch.last === null", timeout=min(5_000, timeout * 1000))
+            return
+        except Exception:  # noqa: BLE001: Playwright's TimeoutError; again, until ours runs out
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Clear did not empty the prediction within {timeout:.0f}s") from None
 
 
 def turn_saving_on(page) -> None:

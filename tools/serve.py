@@ -154,7 +154,8 @@ class Cluster:
             for r in self.members
         )
         conf = self.tmp / "nginx.conf"
-        numbers = "\n".join(f'        127.0.0.1:{r.port} "{r.number}";' for r in self.members)
+        # the last address tried: after a failed try, nginx lists every replica it tried ("a, b")
+        numbers = "\n".join(f'        "~127\\.0\\.0\\.1:{r.port}$" "{r.number}";' for r in self.members)
         conf.write_text(NGINX_CONF.format(tmp=self.tmp, servers=servers, numbers=numbers, host=self.host,
                                           port=self.port, access_log=ACCESS_LOG))
         return conf
