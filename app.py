@@ -29,13 +29,14 @@ from cnn.drawings import DrawingsStore, file_sha256, store_url
 from cnn.live import LiveQueue, live_data, live_steps
 from cnn.replay import replay, snapshot_models
 from cnn.snapshots import SnapshotError, Snapshots, load_snapshots, snapshots_path
+from ui.alt import chart, image_alt, kernel_alt, map_alt, maps_alt, probabilities_alt
 from ui.analysis import steps_ui, sure_ui, unsure_figures, why_ui
 from ui.canvas_tools import clear_button
 from ui.drawings import class_ui, gallery_ui, label_ui, personal_reading_ui, personal_ui
 from ui.explorer1d import explorer_ui
 from ui.explorer2d import explorer2d_ui
 from ui.dense import dense_ui
-from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, bars_html, image_figure, kernel_figure, mosaic_figure, percent, probability_figure, signed
+from ui.figures import COMPARED, NETWORK_NAMES, bars_html, image_figure, kernel_figure, mosaic_figure, percent, probability_figure, signed
 from ui.markdown import literal
 from ui.model_panel import model_ui
 from ui.move import move_ui
@@ -53,10 +54,14 @@ log = logging.getLogger("digit-page")
 PAGE_CSS = """<style>
 [data-testid="stMainBlockContainer"] {padding-top: 2.5rem}
 h1 {font-size: 2.1rem !important; padding-bottom: 0.2rem !important}
+/* The page's section headings are h2 under the h1, for screen readers' outline, at the size of a small heading */
+[data-testid="stMarkdownContainer"] h2 {font-size: 1.25rem !important; font-weight: 600 !important; padding: 0.75rem 0 0.5rem !important}
 /* Captions in a grey that keeps WCAG AA's 4.5:1 on white (Streamlit's own fade them to 2.8:1 with opacity 0.6) */
 [data-testid="stCaptionContainer"] {opacity: 1 !important}
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p, .canvas-hint {color: rgba(49, 51, 63, 0.82) !important}
 .sr-only {position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap}
+/* a figure's words for screen readers (ui/alt.py) take no room in the layout either */
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > .sr-only:only-child) {position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0)}
 .canvas-hint {font-size: 0.875rem}
 /* A touch screen cannot hover: the canvas's toolbar stays shown there (ui/canvas_tools.py), and the hint says so */
 @media (hover: none) {.canvas-hint .on-hover {display: none}}
@@ -244,13 +249,6 @@ def canvas_ui():
     return result, answer
 
 
-def probabilities_text(probs: np.ndarray) -> str:
-    """What the probability chart shows, in words: the reading first, then every digit's probability."""
-    top = int(np.argmax(probs))
-    each = ", ".join(f"{d}: {percent(p)}" for d, p in enumerate(probs))
-    return f"Chart of the ten probabilities. The network reads {top}, with probability {percent(probs[top])}. {each}."
-
-
 def short_answer_html(probs: np.ndarray) -> str:
     """The prediction in one line, shown under the canvas on narrow screens only, where the columns stack and the
     full answer sits below what the network sees."""
@@ -283,8 +281,7 @@ def prediction_ui(
         )
     if advice:
         st.info(advice, icon="✏️")
-    st.plotly_chart(probability_figure(probs), config=PLOT_CONFIG, key="probs")
-    st.html(f'<p class="sr-only">{html.escape(probabilities_text(probs))}</p>')  # the chart, for a screen reader
+    chart(probability_figure(probs), probabilities_alt(probs), key="probs")
 
 
 def dense_reading_ui(image: np.ndarray) -> None:
@@ -348,26 +345,21 @@ def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
         with grid[i % 2]:
             st.markdown(f"**{name}** · {c} maps of {h}×{w} · {what}")
             height = 230 if c == 32 else 300
-            st.plotly_chart(
-                mosaic_figure(mosaic, channel_of, float(maps[name].max()), height, highlight),
-                config=PLOT_CONFIG,
-                key=f"mosaic_{name}",
-            )
+            chart(mosaic_figure(mosaic, channel_of, float(maps[name].max()), height, highlight),
+                  maps_alt(maps[name], name), key=f"mosaic_{name}")
     source = "conv1" if layer in ("conv1", "pool1") else "conv2"
     weights, bias = kernels(model, source)
     big, kernel = st.columns([1, 1])
     with big:
         st.markdown(f"**{layer}, channel {channel}**")
         z = maps[layer][channel]
-        st.plotly_chart(
-            mosaic_figure(z, np.full(z.shape, channel, np.int16), float(maps[layer].max()), 300, None),
-            config=PLOT_CONFIG,
-            key="fm_big",
-        )
+        chart(mosaic_figure(z, np.full(z.shape, channel, np.int16), float(maps[layer].max()), 300, None),
+              map_alt(z, layer, channel), key="fm_big")
     with kernel:
         if source == "conv1":
             st.markdown(f"**The 3×3 kernel of conv1 channel {channel}** (bias {signed(bias[channel])})")
-            st.plotly_chart(kernel_figure(weights[channel, 0], 300, annotate=True), config=PLOT_CONFIG, key="fm_kernel")
+            chart(kernel_figure(weights[channel, 0], 300, annotate=True),
+                  kernel_alt(weights[channel, 0], f"The kernel of conv1 channel {channel}"), key="fm_kernel")
             st.caption(
                 "Each output pixel is the sum of the 9 input pixels under the kernel, times these weights, plus the "
                 "bias; negatives become 0 (ReLU). Blue weights reward ink, red ones penalise it."
@@ -375,7 +367,9 @@ def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
             )
         else:
             st.markdown(f"**conv2 channel {channel}: its 32 kernel slices** (bias {signed(bias[channel])})")
-            st.plotly_chart(kernel_figure(weights[channel], 300, annotate=False, cols=8), config=PLOT_CONFIG, key="fm_kernel")
+            chart(kernel_figure(weights[channel], 300, annotate=False, cols=8),
+                  kernel_alt(weights[channel], f"The kernel of conv2 channel {channel}, one slice per pool1 map"),
+                  key="fm_kernel")
             st.caption(
                 "conv2 reads all 32 pool1 maps at once: its kernel is 32 × 3 × 3. Shown here per input channel, one "
                 "3×3 slice for each pool1 map, in channel order. The output is the sum of the 32 slices' responses "
@@ -421,7 +415,7 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
     """Everything a stroke changes: reruns alone when the drawing changes."""
     draw, seen, predicted = st.columns([1.05, 0.95, 1.3], gap="medium")
     with draw:
-        st.markdown("#### 1 · Draw")
+        st.markdown("## 1 · Draw")
         result, answer = canvas_ui()
     rgba, image, problem, not_read, advice = None, None, None, None, None
     with guarded("Reading the drawing"):
@@ -433,7 +427,7 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
     if probs is not None:
         answer.html(short_answer_html(probs))
     with predicted:  # written first, though shown third: the answer reaches the screen before the figures
-        st.markdown("#### 3 · What it reads")
+        st.markdown("## 3 · What it reads")
         prediction_ui(probs, model_error, not_read, advice)
         if probs is not None:
             with guarded("The dense network's reading"):
@@ -443,13 +437,13 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
             with guarded("Saying whether it was right"):
                 label_ui(drawings_store(), image, rgba, probs, _weights_sha256(str(DEFAULT_WEIGHTS), _mtime(DEFAULT_WEIGHTS)))
     with seen:
-        st.markdown("#### 2 · What the network sees")
+        st.markdown("## 2 · What the network sees")
         if problem:
             st.error(f"This drawing could not be read: {literal(problem)}.")
         elif image is None:
             st.caption(f"Your drawing, cropped, fitted into {BOX}×{BOX} and centred by its centre of mass in {SIZE}×{SIZE}, as MNIST's digits were.")
         else:
-            st.plotly_chart(image_figure(image, height=250), config=PLOT_CONFIG, key="seen")
+            chart(image_figure(image, height=250), image_alt(image, "What the network sees"), key="seen")
             st.caption(f"{SIZE}×{SIZE} pixels in [0, 1]: cropped to the ink, fitted into {BOX}×{BOX}, centred by centre of mass.")
     if not_read:
         image = None  # the explanations would explain a reading the page does not make

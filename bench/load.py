@@ -104,15 +104,20 @@ def keep_training(page) -> None:
         button.click()
 
 
-def one_round(people: list[Session], timeout: float = 60) -> None:
-    """Everyone draws their digit; then every answer is collected (each page timed its own)."""
+def one_round(people: list[Session], timeout: float = 60, at_once: bool = False) -> None:
+    """Everyone draws their digit; then every answer is collected (each page timed its own). With `at_once`, every
+    page draws all but the end of its last stroke, and then all the pens lift together: the servers get every
+    session's last stroke within about a second."""
     for s in people:
         try:
             if pagedriver.prediction(s.page) is not None:
                 pagedriver.clear(s.page, timeout=timeout)
-            pagedriver.draw_digit(s.page, s.digit)
+            pagedriver.draw_digit(s.page, s.digit, lift=not at_once)
         except TimeoutError as e:
             s.errors.append(str(e))
+    if at_once:
+        for s in people:
+            s.page.mouse.up()
     for s in people:
         try:
             value, secs = pagedriver.wait_for_prediction(s.page, timeout=timeout)
@@ -157,19 +162,19 @@ def through_nginx(b, replicas: int, sessions: int, rounds: int, kill: bool, log=
 
     out: dict = {"replicas": replicas}
     with Cluster(replicas, pagedriver.free_port(), restart=False) as cluster, \
-            cluster.watched(interval=0.5, log=lambda line: log(f"  health check: {line}")) as _changes:
+            cluster.watched(interval=0.5, log=lambda line: log(f"  health check: {line}")):
         people = []
         for i in range(sessions):
             page, _ = pagedriver.open_page(b.new_context(viewport={"width": 1280, "height": 800}), cluster.url)
             people.append(Session(digit=i % 10, page=page, replica=pagedriver.replica_of(page)))
         out["spread"] = dict(sorted(Counter(s.replica for s in people).items()))
         log(f"{sessions} sessions open through nginx on {replicas} replica(s): sessions per replica {out['spread']}")
-        one_round(people)  # a first reading per session, not counted: each new session's first run loads its parts
+        one_round(people, at_once=True)  # a first reading per session, not counted: each new session's first run loads its parts
         warm = mark(people)
         out["warm_up"] = summary(people)
         cpu0, t0 = replica_cpu(cluster), time.monotonic()
         for k in range(rounds):
-            one_round(people)
+            one_round(people, at_once=True)
             log(f"  round {k + 1}: {time.monotonic() - t0:.0f} s")
         out["cores"] = (replica_cpu(cluster) - cpu0) / (time.monotonic() - t0)
         out["before"] = summary(people, warm)
@@ -198,7 +203,7 @@ def through_nginx(b, replicas: int, sessions: int, rounds: int, kill: bool, log=
         out["moved_in_s"] = time.monotonic() - t_kill
         out["moved_to"] = dict(sorted(Counter(s.replica for s in doomed).items()))
         for k in range(rounds):
-            one_round(people)
+            one_round(people, at_once=True)
             log(f"  round {k + 1} after the kill")
         out["after_on_others"] = summary(others, marks)
         out["after_moved"] = summary(doomed, marks)
@@ -313,9 +318,9 @@ def main() -> None:
         print(line("  after the kill, sessions on the other replicas", many["after_on_others"]))
         print(line("  after the kill, sessions moved from the killed replica", many["after_moved"]))
         print(f"  saved drawings: {many['saved']} saved before the kill, {many['kept']} in the store after it")
-        for name in ("before", "after_on_others", "after_moved"):
-            for e in many[name]["errors"][:5]:
-                print(f"  error ({name}): {e[:200]}")
+        for phase, name in ((many, "before"), (many, "after_on_others"), (many, "after_moved"), (one, "before")):
+            for e in sorted(set(phase[name]["errors"]))[:5]:
+                print(f"  error ({phase['replicas']} replicas, {name}): {e[:200]}")
         return
     if args.players or args.live:
         phases = {"alone": None}

@@ -320,13 +320,20 @@ def test_an_accessibility_audit_finds_nothing_serious_before_or_after_drawing_wi
         pagedriver.draw_digit(page, 3)
         pagedriver.wait_for_prediction(page)
         found["after drawing"] = pagedriver.axe_violations(page, axe)
+        alts: set[str] = set()
         for name in ANALYSIS_TABS + LESSON_TABS:
             page.get_by_role("tab", name=name).click()
             time.sleep(1)  # the part's run has begun
             pagedriver.wait_for_settled(page, timeout=60)
             found[name] = pagedriver.axe_violations(page, axe)
+            texts = pagedriver.figure_texts(page)
+            assert texts and all(t and len(t) > 30 for t in texts), (name, texts)  # every figure, in words
+            alts.update(texts)
         assert {k: v for k, v in found.items() if v} == {}
-        text = page.locator(".sr-only").first.inner_text()  # the probability chart, in words
-        assert text.startswith("Chart of the ten probabilities. The network reads 3, with probability")
+        outline = [v for v in pagedriver.axe_violations(page, axe, impacts=("minor", "moderate")) if v["id"] == "heading-order"]
+        assert outline == []  # headings go h1, then h2: no level skipped
+        assert any(t.startswith("Chart of the ten probabilities. The network reads 3, with probability") for t in alts)
+        assert any(t.startswith("What the network sees: 28×28 grey pixels") for t in alts)
+        assert len(alts) >= 15, alts
     finally:
         context.close()

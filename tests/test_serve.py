@@ -95,6 +95,28 @@ def test_two_replicas_keep_their_sessions_and_a_killed_one_loses_nobody():
     store.close()
 
 
+def test_a_slow_replica_is_taken_out_only_after_three_failed_checks_and_never_the_last_one():
+    require_nginx()
+    with serve.Cluster(2, pagedriver.free_port(), restart=False) as cluster:
+        first, second = cluster.members
+        os.kill(second.proc.pid, signal.SIGSTOP)  # running, but answering nothing: as a replica stuck in work
+        try:
+            assert cluster.check() == [] and cluster.check() == []  # two failed checks: still in service
+            assert cluster.check() == [f"replica 1 (port {second.port}) stopped answering: taken out"]
+            assert "down;" in (cluster.tmp / "nginx.conf").read_text()
+            # nginx sends everyone to the replica left, once its reload has started new workers
+            wait_until(lambda: answers(cluster.port), 15, "nginx did not answer with one replica left")
+            os.kill(first.proc.pid, signal.SIGSTOP)  # now the last one in service stops answering too
+            try:
+                assert [cluster.check() for _ in range(4)] == [[]] * 4 and first.up  # kept: nginx needs someone
+            finally:
+                os.kill(first.proc.pid, signal.SIGCONT)
+        finally:
+            os.kill(second.proc.pid, signal.SIGCONT)
+        assert cluster.check() == [f"replica 1 (port {second.port}) answers again: put back"]
+        assert "down;" not in (cluster.tmp / "nginx.conf").read_text()
+
+
 def test_make_serve_starts_the_replicas_and_ctrl_c_stops_everything():
     require_nginx()
     port = pagedriver.free_port()

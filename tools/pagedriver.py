@@ -141,16 +141,18 @@ def stable_box(locator, timeout: float = 10) -> dict:
     raise TimeoutError("the canvas kept moving")
 
 
-def draw_strokes(page, strokes_px, steps: int = 6) -> None:
-    """Draw pen strokes (lists of canvas-pixel points) on the canvas with the mouse."""
+def draw_strokes(page, strokes_px, steps: int = 6, lift: bool = True) -> None:
+    """Draw pen strokes (lists of canvas-pixel points) on the canvas with the mouse. With lift=False the pen stays
+    down at the end of the last stroke, until `page.mouse.up()`: many pages can then finish their drawings at once."""
     box = stable_box(page.locator("canvas.upper-canvas").first)
-    for stroke in strokes_px:
+    for k, stroke in enumerate(strokes_px):
         x0, y0 = stroke[0]
         page.mouse.move(box["x"] + x0, box["y"] + y0)
         page.mouse.down()
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
-        page.mouse.up()
+        if lift or k < len(strokes_px) - 1:
+            page.mouse.up()
 
 
 AXE_PACKAGE = "axe-core@4.11.0"  # the accessibility engine the browser tests inject, from npm
@@ -211,10 +213,10 @@ def touch_strokes(page, strokes_px, steps: int = 6) -> None:
         cdp.detach()
 
 
-def draw_digit(page, digit: int, size: int = 280, steps: int = 6, **placement) -> None:
+def draw_digit(page, digit: int, size: int = 280, steps: int = 6, lift: bool = True, **placement) -> None:
     from cnn.strokes import DIGIT_STROKES, to_canvas_points
 
-    draw_strokes(page, [to_canvas_points(s, size, **placement) for s in DIGIT_STROKES[digit]], steps=steps)
+    draw_strokes(page, [to_canvas_points(s, size, **placement) for s in DIGIT_STROKES[digit]], steps=steps, lift=lift)
 
 
 def prediction(page) -> str | None:
@@ -284,6 +286,18 @@ def label_reading(page, digit: int, shown: str | None) -> None:
 def replica_of(page) -> str | None:
     """Behind `make serve`: the replica this page's cookie sticks to (nginx's X-Replica header), asked from the page."""
     return page.evaluate("""async () => (await fetch('_stcore/health', {cache: 'no-store'})).headers.get('X-Replica')""")
+
+
+def figure_texts(page) -> list[str | None]:
+    """For each plotly figure on the page, its text alternative (ui/alt.py: the screen-reader-only text just before
+    it), or None where it has none."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map(chart => {
+             const box = chart.closest('[data-testid="stElementContainer"]');
+             const before = box && box.previousElementSibling;
+             const text = before && before.querySelector('.sr-only');
+             return text ? text.textContent.trim() : null; })"""
+    )
 
 
 def error_elements(page) -> list[str]:

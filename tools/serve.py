@@ -7,9 +7,10 @@ One Streamlit process runs every session in one Python process, so it uses about
   replica (`hash $cookie consistent`), so each tab's page, assets and websocket go to one replica. A cookie rather
   than `ip_hash`: a whole school behind one address would otherwise land on one replica;
 - websockets proxied (Streamlit's `/_stcore/stream`), with no read timeout on them;
-- health: every second each replica's `/_stcore/health` is asked; one that fails is marked `down` in nginx (a
-  reload, no dropped connection), restarted if its process ended, and put back once it answers again. Between two
-  checks nginx's own `max_fails` takes a replica out on its first refused connection;
+- health: every second each replica's `/_stcore/health` is asked. One whose process ended, or that fails three
+  checks in a row, is marked `down` in nginx (a reload, no dropped connection), restarted if its process ended, and
+  put back once it answers again; the last one in service stays in while it runs. Between two checks nginx's own
+  `max_fails` takes a replica out on its first refused connection;
 - one drawings store for all: $DRAWINGS_DB (PostgreSQL for several machines), else the SQLite file under data/,
   which processes on one machine share safely (WAL mode).
 
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from tools.pagedriver import free_port  # noqa: E402
 
 NGINX_HINT = "install Debian's nginx package (apt-get install nginx); make serve starts it itself, as you"
+FAILS_BEFORE_OUT = 3  # health checks in a row a running replica may fail before it is taken out
 ACCESS_LOG = "streams.log"  # one line per websocket: its sticky cookie, the replica that served it, status, seconds
 
 NGINX_CONF = """\
@@ -119,6 +121,7 @@ class Replica:
     log: Path
     proc: subprocess.Popen | None = None
     up: bool = False  # in nginx's upstream as a live server
+    fails: int = 0  # health checks failed in a row
     restarts: int = 0
 
     def start(self, env: dict) -> None:
@@ -199,21 +202,31 @@ class Cluster:
         self.nginx.send_signal(signal.SIGHUP)  # new workers with the new upstream; open websockets stay
 
     def check(self, env: dict | None = None) -> list[str]:
-        """One round of health checks; what changed, in words."""
+        """One round of health checks; what changed, in words.
+
+        A replica whose process has ended is taken out at once. One that is running but does not answer within 2 s
+        is taken out after FAILS_BEFORE_OUT checks in a row: a replica busy with a class is slow, not dead. The last
+        replica in service is never taken out while its process runs (with none, nginx could only answer 502)."""
         changed = []
         for r in self.members:
-            alive = r.proc.poll() is None and healthy(r.port, timeout=1)
-            if r.up and not alive:
+            code = r.proc.poll()
+            answers = code is None and healthy(r.port, timeout=2)
+            r.fails = 0 if answers else r.fails + 1
+            in_service = sum(m.up for m in self.members)
+            if r.up and code is not None:
+                r.up = False
+                changed.append(f"replica {r.number} (port {r.port}) exited with code {code}: taken out")
+            elif r.up and r.fails >= FAILS_BEFORE_OUT and in_service > 1:
                 r.up = False
                 changed.append(f"replica {r.number} (port {r.port}) stopped answering: taken out")
-            elif not r.up and alive:
+            elif not r.up and answers:
                 r.up = True
                 changed.append(f"replica {r.number} (port {r.port}) answers again: put back")
-            code = r.proc.poll()
             if code is not None and self.restart:
                 r.restarts += 1
+                r.fails = 0
                 r.start(env or {**os.environ, "PYTHONUNBUFFERED": "1"})
-                changed.append(f"replica {r.number} had exited with code {code}: restarted (its log: {r.log})")
+                changed.append(f"replica {r.number} restarted (its log: {r.log})")
         if changed:
             self.reload()
         return changed

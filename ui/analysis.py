@@ -11,7 +11,8 @@ from cnn.explain import (
 )
 from cnn.model import ConvNet, predict_proba
 from cnn.preprocess import BOX, CENTRE, SIZE, preprocess_steps
-from ui.figures import PLOT_CONFIG, overlay_figure, percent, probability_figure
+from ui.alt import chart, heat_alt, probabilities_alt
+from ui.figures import overlay_figure, percent, probability_figure
 from ui.markdown import literal
 
 
@@ -103,7 +104,8 @@ def steps_ui(model: ConvNet | None, rgba: np.ndarray, meta: dict) -> None:
     left_col.caption(f"with probability {literal(percent(probs[top_digit]))}")
     if not (fit and centre):
         left_col.caption("Switch both steps back on to compare with the page's reading above.")
-    right_col.plotly_chart(probability_figure(probs, height=220), config=PLOT_CONFIG, key="pp_probs")
+    chart(probability_figure(probs, height=220), probabilities_alt(probs, who="With these steps, the network"),
+          where=right_col, key="pp_probs")
 
 
 def unsure_figures(meta: dict) -> str:
@@ -170,7 +172,8 @@ def sure_ui(model: ConvNet, image: np.ndarray, meta: dict) -> None:
         st.success(f"The passes agree: all {MC_SAMPLES} read {a_digit(top)}.")
     else:
         st.info(f"{votes[top]} of the {MC_SAMPLES} passes read {a_digit(top)}; the others read {others}.")
-    st.plotly_chart(probability_figure(mc.mean, height=240, errors=mc.std), config=PLOT_CONFIG, key="mc_probs")
+    chart(probability_figure(mc.mean, height=240, errors=mc.std),
+          probabilities_alt(mc.mean, mc.std, who=f"Averaged over {MC_SAMPLES} passes, the network"), key="mc_probs")
     if others and mc.not_a_digit:
         st.caption(f"Other answers among the passes: {others}.")
     st.caption(
@@ -227,7 +230,7 @@ def why_ui(model: ConvNet, image: np.ndarray, probs: np.ndarray) -> None:
             f"the score of {target}; **blue**: more ink there would lower it. It shows sensitivity, pixel by pixel."
         )
     left, right = st.columns([3, 2])
-    left.plotly_chart(fig, config=PLOT_CONFIG, key="why_map")
+    chart(fig, heat_alt(heat, f"{method} for {target}"), where=left, key="why_map")
     right.markdown(text)
     if target != predicted:
         right.caption(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn.model import count_parameters
-from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, curves_figure, kernel_figure
+from ui.alt import chart, curves_alt, kernel_alt
+from ui.figures import COMPARED, NETWORK_NAMES, curves_figure, kernel_figure
 
 
 def network_rows(models: dict, metas: dict) -> list[dict]:
@@ -69,21 +70,23 @@ def dense_ui(models: dict, metas: dict) -> None:
         n = len(weights)
         with left:
             st.markdown(f"**What {NETWORK_NAMES[dense]} learned**: its {n} hidden units, each a 28×28 weight image")
-            st.plotly_chart(kernel_figure(weights.reshape(n, 28, 28), 330, annotate=False, cols=11),
-                            config=PLOT_CONFIG, key="dense_units")
+            chart(kernel_figure(weights.reshape(n, 28, 28), 330, annotate=False, cols=11),
+                  kernel_alt(weights.reshape(n, 28, 28), f"The hidden units of {NETWORK_NAMES[dense]}"),
+                  key="dense_units")
             st.caption("Each unit looks at the whole image, every pixel with its own weight, always at the same place: "
                        "blue rewards ink there, red penalises it.")
         with right:
             conv1 = models["convnet"].conv1.weight.detach().cpu().numpy()  # (32, 1, 3, 3)
             st.markdown(f"**What the convnet's conv1 learned**: {len(conv1)} kernels of 3×3")
-            st.plotly_chart(kernel_figure(conv1, 330, annotate=False, cols=8), config=PLOT_CONFIG, key="dense_conv1")
+            chart(kernel_figure(conv1, 330, annotate=False, cols=8), kernel_alt(conv1[:, 0], "The convnet's conv1 kernels"),
+                  key="dense_conv1")
             st.caption("Each kernel looks at 3×3 pixels, and the same kernel at every position of the image.")
     histories = {a: metas[a]["history"] for a in COMPARED
                  if isinstance((metas.get(a) or {}).get("history"), list) and metas[a]["history"]}
     if histories:
         left, right = st.columns(2)
-        left.plotly_chart(curves_figure(histories, "accuracy"), config=PLOT_CONFIG, key="dense_acc")
-        right.plotly_chart(curves_figure(histories, "loss"), config=PLOT_CONFIG, key="dense_loss")
+        chart(curves_figure(histories, "accuracy"), curves_alt(histories, "accuracy"), where=left, key="dense_acc")
+        chart(curves_figure(histories, "loss"), curves_alt(histories, "loss"), where=right, key="dense_loss")
         st.caption("Dashed: training (a running mean over each epoch, on augmented images with dropout on, as the "
                    "recipe trains, so it sits below validation); solid: validation.")
     text = gap_text(metas)

@@ -15,7 +15,8 @@ from cnn.drawings import (
 )
 from cnn.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, fine_tune
 from cnn.model import predict_proba
-from ui.figures import NETWORK_NAMES, PLOT_CONFIG, confusion_figure, percent
+from ui.alt import chart, confusion_alt
+from ui.figures import NETWORK_NAMES, confusion_figure, percent
 from ui.markdown import literal
 from ui.replay import wait_for_turn
 
@@ -103,7 +104,7 @@ def _label(store, key, image, rgba, probs, weights_sha, label) -> None:
 
 def gallery_ui(store: DrawingsStore) -> None:
     kept = _kept()
-    st.markdown("#### Your drawings")
+    st.markdown("## Your drawings")
     note = st.session_state.pop("gallery_note", None)
     if note:
         st.error(literal(note))
@@ -139,7 +140,7 @@ def _delete(store: DrawingsStore, keys: list[str]) -> None:
 
 def personal_ui(shipped, queue, session: str, mnist) -> None:
     """Fine-tune a private copy of the network on this tab's labelled drawings; it then reads every stroke too."""
-    st.markdown("#### A personal copy that learns your style")
+    st.markdown("## A personal copy that learns your style")
     kept = _kept()
     recipe = FineTuneRecipe()
     st.markdown(
@@ -200,7 +201,7 @@ def personal_reading_ui(image: np.ndarray) -> None:
 
 
 def class_ui(store: DrawingsStore, networks: dict) -> None:
-    st.markdown("#### The class's drawings")
+    st.markdown("## The class's drawings")
     try:
         everyone = store.everyone()
     except StoreError as e:
@@ -222,7 +223,8 @@ def class_ui(store: DrawingsStore, networks: dict) -> None:
         st.caption(literal(f"The convnet, per digit: {per_digit}."))
         left, right = st.columns([1, 1])
         with left:
-            st.plotly_chart(confusion_figure(np.array(convnet["confusion"])), config=PLOT_CONFIG, key="class_cm")
+            chart(confusion_figure(np.array(convnet["confusion"])),
+                  confusion_alt(np.array(convnet["confusion"]), "the convnet on the class's drawings"), key="class_cm")
         with right:
             pairs = convnet["confused_pairs"]
             st.markdown("**Most confused**: " + ("; ".join(f"{a} read as {b} ({n}×)" for a, b, n in pairs)

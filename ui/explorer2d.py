@@ -7,7 +7,8 @@ import streamlit as st
 
 from cnn.conv2d import CLASSIC_KERNELS, EXAMPLE_GRID, MAX_DILATION, MAX_PAD, MAX_STRIDE, KernelError, conv2d, parse_kernel
 from cnn.model import ConvNet
-from ui.figures import ACCENT, PLOT_CONFIG, WEIGHT_SCALE, grid_figure, signed
+from ui.alt import chart, grid_alt
+from ui.figures import ACCENT, WEIGHT_SCALE, grid_figure, signed
 from ui.markdown import error_text, literal
 
 LEARNED, CLASSIC, TYPED = "Learned by conv1", "Classic", "Type my own"
@@ -73,25 +74,21 @@ def explorer2d_ui(model: ConvNet | None, image: np.ndarray | None, maps: dict | 
     a, b, c = st.columns([5, 3, 5])
     with a:
         st.markdown(f"**Padded input** {layout.padded.shape[0]}×{layout.padded.shape[1]} (blue: the input)")
-        st.plotly_chart(
-            grid_figure(layout.padded, 340, zmin=min(0, x.min()), zmax=max(1, x.max()), boxes=[in_box, span_box],
-                        dots=(rr.ravel(), cc.ravel()), annotate=max(layout.padded.shape) <= 12),
-            config=PLOT_CONFIG, key="c2d_in",
-        )
+        chart(grid_figure(layout.padded, 340, zmin=min(0, x.min()), zmax=max(1, x.max()), boxes=[in_box, span_box],
+                          dots=(rr.ravel(), cc.ravel()), annotate=max(layout.padded.shape) <= 12),
+              grid_alt(layout.padded, f"The padded input (the input at rows {top} to {top + n - 1}, columns {left} to "
+                                      f"{left + m - 1}); the kernel now covers rows {rows[0]} to {rows[-1]}, columns "
+                                      f"{cols[0]} to {cols[-1]}"), key="c2d_in")
     with b:
         bound = float(np.abs(kernel).max()) or 1.0
         st.markdown(f"**Kernel** {kh}×{kw}" + (f" · bias {signed(bias)}" if kind == LEARNED else ""))
-        st.plotly_chart(
-            grid_figure(kernel, 200, colorscale=WEIGHT_SCALE, zmin=-bound, zmax=bound, zmid=0, annotate=True),
-            config=PLOT_CONFIG, key="c2d_kernel",
-        )
+        chart(grid_figure(kernel, 200, colorscale=WEIGHT_SCALE, zmin=-bound, zmax=bound, zmid=0, annotate=True),
+              grid_alt(kernel, "The kernel"), key="c2d_kernel")
     with c:
         st.markdown(f"**Output** {oh}×{ow}")
-        st.plotly_chart(
-            grid_figure(layout.output, 340, colorscale="Viridis", boxes=[(i, i + 1, j, j + 1, ACCENT)],
-                        annotate=max(oh, ow) <= 12),
-            config=PLOT_CONFIG, key="c2d_out",
-        )
+        chart(grid_figure(layout.output, 340, colorscale="Viridis", boxes=[(i, i + 1, j, j + 1, ACCENT)],
+                          annotate=max(oh, ow) <= 12),
+              grid_alt(layout.output, "The output", mark=(i, j)), key="c2d_out")
     total = float(products.sum())
     terms = " + ".join(f"{v:.2g}×{w:.2g}" for v, w in zip(values.ravel(), kernel.ravel()) if v != 0)
     st.markdown(f"Output ({i}, {j}) = Σ pixel × weight = {literal(terms or '0')} = **{literal(f'{total:.4g}')}**")

@@ -7,7 +7,8 @@ import streamlit as st
 import torch
 
 from cnn.model import ConvNet, conv_parameters, count_parameters, dense_parameters, summary_rows
-from ui.figures import PLOT_CONFIG, parameter_figure
+from ui.alt import chart, parameters_alt
+from ui.figures import parameter_figure
 
 
 @st.cache_data(show_spinner=False)
@@ -44,7 +45,7 @@ def model_ui() -> None:
     m3.metric("Ratio", f"{dense / conv:,.0f}×" if dense >= conv else f"1 : {conv / dense:,.1f}")
     sides = np.unique(np.geomspace(8, max(64, side * 2), 60).astype(int))
     dense_curve = np.array([dense_parameters(int(s), channels, hidden) for s in sides])
-    st.plotly_chart(parameter_figure(sides, dense_curve, conv, hidden, filters), config=PLOT_CONFIG)
+    chart(parameter_figure(sides, dense_curve, conv, hidden, filters), parameters_alt(sides, dense_curve, conv))
     st.caption(
         f"The lesson's example: 28 × 28 × 30 + 30 = {dense_parameters(28, 1, 30):,} weights for 30 hidden units on "
         "MNIST's grey 28×28 images. A colour 224×224 photo would need "

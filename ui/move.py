@@ -9,7 +9,8 @@ from cnn.augment import Affine
 from cnn.model import predict_proba
 from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply, validate
 from cnn.robustness import CONTROLS, at_value, readings_along
-from ui.figures import COMPARED, NETWORK_NAMES, PLOT_CONFIG, image_figure, percent, robustness_figure, sweep_figure
+from ui.alt import chart, image_alt, robustness_alt, sweep_alt
+from ui.figures import COMPARED, NETWORK_NAMES, image_figure, percent, robustness_figure, sweep_figure
 from ui.markdown import literal
 
 LABELS = {
@@ -63,7 +64,7 @@ def move_ui(models: dict, image: np.ndarray, digit: int, robustness: dict | None
     else:
         moved, probs_now = sweep_images[now], {name: p[now] for name, p in sweep_probs.items()}
     with left:
-        st.plotly_chart(image_figure(moved, height=230), config=PLOT_CONFIG, key="mv_image")
+        chart(image_figure(moved, height=230), image_alt(moved, "The moved input"), key="mv_image")
         st.caption("The moved 28×28 input, as all the networks receive it.")
     with right:
         cols = st.columns(len(models))
@@ -72,10 +73,8 @@ def move_ui(models: dict, image: np.ndarray, digit: int, robustness: dict | None
             col.metric(f"{NETWORK_NAMES[name]} reads", str(top), help=f"its probability of {top}: {percent(probs[top])}")
             col.caption(literal(f"p({digit}): {percent(probs[digit])}"))
         along = {name: [float(v) for v in p[:, digit]] for name, p in sweep_probs.items()}
-        st.plotly_chart(
-            sweep_figure(CONTROLS[control], along, getattr(move, control), LABELS[control], digit),
-            config=PLOT_CONFIG, key="mv_sweep_fig",
-        )
+        chart(sweep_figure(CONTROLS[control], along, getattr(move, control), LABELS[control], digit),
+              sweep_alt(CONTROLS[control], along, LABELS[control], digit, getattr(move, control)), key="mv_sweep_fig")
         st.caption(f"Each network's probability of {digit} as the {SHORT[control]} control runs over its range, the "
                    "others as they are set now; the dotted line is where it is now.")
     robustness_ui(robustness)
@@ -89,7 +88,7 @@ def robustness_ui(robustness: dict | None) -> None:
         return
     shown = {name: {**s, "accuracy": {a: s["accuracy"][a] for a in COMPARED if a in s["accuracy"]}}
              for name, s in robustness["sweeps"].items()}
-    st.plotly_chart(robustness_figure(shown), config=PLOT_CONFIG, key="mv_robustness")
+    chart(robustness_figure(shown), robustness_alt(shown), key="mv_robustness")
     st.markdown(robustness_text(robustness))
 
 

@@ -9,7 +9,8 @@ import streamlit as st
 
 from cnn.live import PER_DIGIT_TRAIN, LiveRecipe, live_run
 from cnn.replay import Replay
-from ui.figures import PLOT_CONFIG, percent, replay_figure, training_figure
+from ui.alt import chart, training_alt
+from ui.figures import percent, replay_figure, training_figure
 from ui.markdown import literal
 
 
@@ -58,7 +59,9 @@ def replay_ui(r: Replay, digit: int, per_epoch: int | None) -> None:
         f"The shipped network, replayed at {len(r.steps)} points of its training: press **Play**, or drag the slider. "
         "Everything moves in your browser; nothing is recomputed while it plays."
     )
-    st.plotly_chart(replay_figure(r, digit), config=PLOT_CONFIG, key="replay")
+    chart(replay_figure(r, digit), training_alt(r.steps[-1], r.val_accuracy[-1], r.probs[-1], digit,
+                                                 f"Replay of training at {len(r.steps)} points, shown at the last"),
+          key="replay")
     st.markdown(replay_text(r, per_epoch))
     st.caption(
         "Kernels on a red-to-blue scale, each point's maps scaled to that layer's largest value at that point. The "
@@ -113,7 +116,9 @@ def live_ui(queue, session: str, image: np.ndarray, digit: int, data, total: int
             queue.ask(session)  # still here
             bar.progress(u.step / u.total, text=f"step {u.step} of {u.total}: it reads {u.val_accuracy:.0%} of "
                                                  f"{len(digits[3])} digits it does not train on")
-            view.plotly_chart(live_view(u, digit, channels), config=PLOT_CONFIG)
+            chart(live_view(u, digit, channels),
+                  training_alt(u.step, u.val_accuracy, u.probs, digit, f"Live training, step {u.step} of {u.total}"),
+                  where=view.container())
         status.success(f"Trained: {u.step} steps, {u.val_accuracy:.0%} of the held-out digits read right, and your "
                        f"drawing read as {int(np.argmax(u.probs))} ({literal(percent(u.probs.max()))}). {shipped}")
     finally:

@@ -11,7 +11,8 @@ from cnn.checkpoint import MetadataError, load_metadata
 from cnn.evaluate import decode_image
 from cnn.paths import metadata_path, shown
 from cnn.train import optimizer_name
-from ui.figures import PLOT_CONFIG, confusion_figure, history_figure, percent
+from ui.alt import chart, confusion_alt, history_alt
+from ui.figures import confusion_figure, history_figure, percent
 from ui.markdown import literal
 
 GALLERY = 40  # misread digits shown, the most confidently wrong first
@@ -73,14 +74,15 @@ def training_ui(weights: Path) -> None:
         ))
     if history:
         left, right = st.columns(2)
-        left.plotly_chart(history_figure(history, "loss"), config=PLOT_CONFIG, key="hist_loss")
-        right.plotly_chart(history_figure(history, "accuracy"), config=PLOT_CONFIG, key="hist_acc")
+        chart(history_figure(history, "loss"), history_alt(history, "loss"), where=left, key="hist_loss")
+        chart(history_figure(history, "accuracy"), history_alt(history, "accuracy"), where=right, key="hist_acc")
         st.caption(curves_caption(hp, history))
     if "confusion" in test:
         left, right = st.columns([3, 2])
         with left:
             st.markdown(f"**Test confusion matrix**: {_count(test.get('errors'))} errors in {_count(test.get('count'))}")
-            st.plotly_chart(confusion_figure(np.array(test["confusion"])), config=PLOT_CONFIG, key="confusion")
+            chart(confusion_figure(np.array(test["confusion"])),
+                  confusion_alt(np.array(test["confusion"]), "MNIST's test digits"), key="confusion")
         with right:
             per_class = test.get("per_class_accuracy") or []
             if per_class:
