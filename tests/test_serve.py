@@ -151,6 +151,32 @@ def test_make_serve_starts_the_replicas_and_ctrl_c_stops_everything():
             proc.wait()
 
 
+def test_if_nginx_dies_serve_stops_the_replicas_and_says_so():
+    require_nginx()
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-m", "tools.serve", "--replicas", "1", "--port",
+                             str(pagedriver.free_port()), "--host", "127.0.0.1"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "serving on" in line:
+                break
+        replica_port = int(re.search(r"local ports (\d+)\)", "".join(lines)).group(1))
+        (nginx,) = [c for c in psutil.Process(proc.pid).children() if c.name() == "nginx"]
+        nginx.kill()
+        rest, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 1
+        assert "error: nginx stopped" in rest and "stopped nginx and every replica" in rest
+        assert not answers(replica_port)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_serve_says_what_is_missing_and_refuses_wrong_flags(monkeypatch, capsys):
     monkeypatch.setattr(serve, "nginx_path", lambda: None)
     assert serve.main(["--replicas", "2"]) == 2

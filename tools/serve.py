@@ -42,7 +42,6 @@ from tools.pagedriver import free_port  # noqa: E402
 
 NGINX_HINT = "install Debian's nginx package (apt-get install nginx); make serve starts it itself, as you"
 FAILS_BEFORE_OUT = 3  # health checks in a row a running replica may fail before it is taken out
-ACCESS_LOG = "streams.log"  # one line per websocket: its sticky cookie, the replica that served it, status, seconds
 
 NGINX_CONF = """\
 # Written by tools/serve.py for this run; removed when it stops.
@@ -58,7 +57,6 @@ http {{
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
     access_log off;
-    log_format stream '$time_iso8601 $cookie_replica $upstream_addr $status $request_time';
 
     map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
     # The sticky key: the browser's replica cookie, or a new random one on its first request (set below).
@@ -95,7 +93,6 @@ http {{
             proxy_set_header Connection $connection_upgrade;
             proxy_read_timeout 1d;
             proxy_send_timeout 1d;
-            access_log {tmp}/{access_log} stream;
         }}
     }}
 }}
@@ -147,10 +144,6 @@ class Cluster:
     def url(self) -> str:
         return f"http://{'127.0.0.1' if self.host in ('0.0.0.0', '::') else self.host}:{self.port}/"
 
-    @property
-    def streams_log(self) -> Path:
-        return self.tmp / ACCESS_LOG
-
     def write_conf(self) -> Path:
         servers = "\n".join(
             f"        server 127.0.0.1:{r.port} max_fails=1 fail_timeout=3s{'' if r.up else ' down'};"
@@ -160,7 +153,7 @@ class Cluster:
         # the last address tried: after a failed try, nginx lists every replica it tried ("a, b")
         numbers = "\n".join(f'        "~127\\.0\\.0\\.1:{r.port}$" "{r.number}";' for r in self.members)
         conf.write_text(NGINX_CONF.format(tmp=self.tmp, servers=servers, numbers=numbers, host=self.host,
-                                          port=self.port, access_log=ACCESS_LOG))
+                                          port=self.port))
         return conf
 
     def start(self, timeout: float = 120) -> None:
@@ -185,8 +178,9 @@ class Cluster:
                                capture_output=True, text=True)
         if check.returncode:
             raise RuntimeError(f"nginx refused the configuration:\n{check.stderr}")
-        self.nginx = subprocess.Popen([self.nginx_bin, "-c", str(conf), "-p", str(self.tmp)],
-                                      stdout=subprocess.DEVNULL, stderr=open(self.tmp / "nginx.out", "wb"))
+        with open(self.tmp / "nginx.out", "wb") as out:
+            self.nginx = subprocess.Popen([self.nginx_bin, "-c", str(conf), "-p", str(self.tmp)],
+                                          stdout=subprocess.DEVNULL, stderr=out)
         while not healthy(self.port):
             if self.nginx.poll() is not None:
                 raise RuntimeError(f"nginx exited: {(self.tmp / 'nginx.out').read_text()[-2000:]}")
@@ -309,8 +303,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"serving on {cluster.url} : {args.replicas} replicas (local ports {ports}), sticky by cookie; "
               "Ctrl-C stops everything", flush=True)
         with cluster.watched(log=lambda line: print(line, flush=True)):
-            while True:
-                time.sleep(3600)
+            while cluster.nginx.poll() is None:
+                time.sleep(1)
+        errors = cluster.tmp / "nginx-error.log"
+        said = errors.read_text(errors="replace")[-1000:] if errors.exists() else ""
+        print(f"error: nginx stopped (code {cluster.nginx.returncode}); the replicas are stopped too. {said}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     except (RuntimeError, TimeoutError) as e:
