@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,14 +25,6 @@ def require_nginx() -> None:
         if os.environ.get("REQUIRE_E2E") == "1":
             raise RuntimeError(f"REQUIRE_E2E=1 but nginx is missing: {serve.NGINX_HINT}")
         pytest.skip(f"no nginx: {serve.NGINX_HINT}")
-
-
-def answers(port: int) -> bool:
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-        return True
-    except OSError:
-        return False
 
 
 def wait_until(condition, timeout: float, what: str):
@@ -91,7 +82,7 @@ def test_two_replicas_keep_their_sessions_and_a_killed_one_loses_nobody():
 
         cluster.restart = True  # the health checks start the dead replica again and put it back
         wait_until(lambda: any("replica 0" in c and "put back" in c for c in changes), 90, "replica 0 not put back")
-        assert answers(cluster.members[0].port)
+        assert serve.healthy(cluster.members[0].port)
     store.close()
 
 
@@ -105,7 +96,7 @@ def test_a_slow_replica_is_taken_out_only_after_three_failed_checks_and_never_th
             assert cluster.check() == [f"replica 1 (port {second.port}) stopped answering: taken out"]
             assert "down;" in (cluster.tmp / "nginx.conf").read_text()
             # nginx sends everyone to the replica left, once its reload has started new workers
-            wait_until(lambda: answers(cluster.port), 15, "nginx did not answer with one replica left")
+            wait_until(lambda: serve.healthy(cluster.port), 15, "nginx did not answer with one replica left")
             os.kill(first.proc.pid, signal.SIGSTOP)  # now the last one in service stops answering too
             try:
                 assert [cluster.check() for _ in range(4)] == [[]] * 4 and first.up  # kept: nginx needs someone
@@ -132,16 +123,16 @@ def test_make_serve_starts_the_replicas_and_ctrl_c_stops_everything():
                 break
         out = "".join(lines)
         assert "serving on" in out, out
-        assert answers(port)
+        assert serve.healthy(port)
         replica_ports = [int(p) for p in re.search(r"local ports ([\d, ]+)\)", out).group(1).split(", ")]
-        assert len(replica_ports) == 2 and all(answers(p) for p in replica_ports)
+        assert len(replica_ports) == 2 and all(serve.healthy(p) for p in replica_ports)
         tmp = Path(re.search(r"temporary files in (\S+)\)", out).group(1))
         assert (tmp / "nginx.conf").is_file()
 
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal: the whole foreground group gets it
         rest, _ = proc.communicate(timeout=60)
         assert "stopped nginx and every replica" in rest, rest
-        assert not any(answers(p) for p in [port, *replica_ports])
+        assert not any(serve.healthy(p) for p in [port, *replica_ports])
         assert not tmp.exists()
         with pytest.raises(ProcessLookupError):  # nothing it started is left, in its process group or elsewhere
             os.killpg(proc.pid, 0)
@@ -170,7 +161,7 @@ def test_if_nginx_dies_serve_stops_the_replicas_and_says_so():
         rest, _ = proc.communicate(timeout=60)
         assert proc.returncode == 1
         assert "error: nginx stopped" in rest and "stopped nginx and every replica" in rest
-        assert not answers(replica_port)
+        assert not serve.healthy(replica_port)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -100,7 +100,8 @@ http {{
 
 
 def nginx_path() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+    """nginx on the PATH, or where Debian puts it (/usr/sbin, off a plain user's PATH)."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 
 
 def healthy(port: int, timeout: float = 2) -> bool:
@@ -119,14 +120,14 @@ class Replica:
     proc: subprocess.Popen | None = None
     up: bool = False  # in nginx's upstream as a live server
     fails: int = 0  # health checks failed in a row
-    restarts: int = 0
 
-    def start(self, env: dict) -> None:
+    def start(self) -> None:
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(self.port), "--server.address", "127.0.0.1",
                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log,
+                                         stderr=subprocess.STDOUT)
 
 
 @dataclass
@@ -159,11 +160,10 @@ class Cluster:
     def start(self, timeout: float = 120) -> None:
         self.nginx_bin = nginx_path()
         if self.nginx_bin is None:
-            raise SystemExit(f"error: nginx is not installed: {NGINX_HINT}")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+            raise RuntimeError(f"nginx is not installed: {NGINX_HINT}")
         self.members = [Replica(i, free_port(), self.tmp / f"replica-{i}.log") for i in range(self.replicas)]
         for r in self.members:
-            r.start(env)
+            r.start()
         deadline = time.monotonic() + timeout
         while not all(r.up for r in self.members):
             for r in self.members:
@@ -195,7 +195,7 @@ class Cluster:
         self.write_conf()
         self.nginx.send_signal(signal.SIGHUP)  # new workers with the new upstream; open websockets stay
 
-    def check(self, env: dict | None = None) -> list[str]:
+    def check(self) -> list[str]:
         """One round of health checks; what changed, in words.
 
         A replica whose process has ended is taken out at once. One that is running but does not answer within 2 s
@@ -217,9 +217,8 @@ class Cluster:
                 r.up = True
                 changed.append(f"replica {r.number} (port {r.port}) answers again: put back")
             if code is not None and self.restart:
-                r.restarts += 1
                 r.fails = 0
-                r.start(env or {**os.environ, "PYTHONUNBUFFERED": "1"})
+                r.start()
                 changed.append(f"replica {r.number} restarted (its log: {r.log})")
         if changed:
             self.reload()
