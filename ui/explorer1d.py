@@ -10,6 +10,7 @@ import streamlit as st
 from cnn.conv1d import (
     MAX_INPUT, MAX_KERNEL, MODES, SequenceError, agree_either_way, convolve, correlate, parse_sequence,
 )
+from ui.figures import ACCENT
 from ui.markdown import error_text, literal
 
 PRESETS = {
@@ -43,19 +44,19 @@ MODE_TEXT = {
     },
 }
 
-CSS = """
+CSS = f"""
 <style>
-.c1d-wrap {overflow-x: auto; padding-bottom: .25rem}
-.c1d {border-collapse: separate; border-spacing: 3px; font-family: ui-monospace, monospace; font-size: .9rem}
-.c1d th {text-align: right; font-weight: 500; padding-right: .6rem; white-space: nowrap; opacity: .75}
-.c1d td {min-width: 2.6rem; height: 2rem; text-align: center; border-radius: .35rem; padding: 0 .3rem}
-.c1d td.in {background: rgba(140, 155, 181, .22)}
-.c1d td.pad {background: rgba(140, 155, 181, .08); opacity: .55; font-style: italic}
-.c1d td.win {outline: 2px solid #c0262d}
-.c1d td.w {background: rgba(31, 119, 180, .22)}
-.c1d td.p {background: rgba(255, 75, 75, .14)}
-.c1d td.out {background: rgba(140, 155, 181, .16)}
-.c1d td.now {background: #c0262d; color: white; font-weight: 600}
+.c1d-wrap {{overflow-x: auto; padding-bottom: .25rem}}
+.c1d {{border-collapse: separate; border-spacing: 3px; font-family: ui-monospace, monospace; font-size: .9rem}}
+.c1d th {{text-align: right; font-weight: 500; padding-right: .6rem; white-space: nowrap; opacity: .75}}
+.c1d td {{min-width: 2.6rem; height: 2rem; text-align: center; border-radius: .35rem; padding: 0 .3rem}}
+.c1d td.in {{background: rgba(140, 155, 181, .22)}}
+.c1d td.pad {{background: rgba(140, 155, 181, .08); opacity: .55; font-style: italic}}
+.c1d td.win {{outline: 2px solid {ACCENT}}}
+.c1d td.w {{background: rgba(31, 119, 180, .22)}}
+.c1d td.p {{background: {ACCENT}24}}
+.c1d td.out {{background: rgba(140, 155, 181, .16)}}
+.c1d td.now {{background: {ACCENT}; color: white; font-weight: 600}}
 </style>
 """
 
