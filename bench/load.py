@@ -275,12 +275,12 @@ def run(
         end_mb = rss_mb(pid)
         wall = time.monotonic() - t0
         server_cpu, browser_cpu = ((b - a) / wall for a, b in zip(cpu0, cpu_seconds(pid)))
-    times = [t for s in people for t in s.times_ms]
+    counts = summary(people)
     return {
         "sessions": people,
         "rounds": done,
-        "median_ms": statistics.median(times) if times else float("nan"),
-        "worst_ms": max(times) if times else float("nan"),
+        "median_ms": counts["median_ms"],
+        "worst_ms": counts["worst_ms"],
         "start_mb": start_mb,
         "end_mb": end_mb,
         "server_cpu": server_cpu,  # cores busy on average while the sessions drew
@@ -338,9 +338,8 @@ def main() -> None:
             for name, background in phases.items():
                 r = run(url, proc.pid, args.sessions, rounds=args.rounds or args.min_rounds, background=background,
                         log=lambda *a: None)
-                own = sum(s.correct for s in r["sessions"])
-                total = sum(len(s.seen) for s in r["sessions"])
-                errors = sum(len(s.errors) for s in r["sessions"])
+                counts = summary(r["sessions"])
+                own, total, errors = counts["own"], counts["predictions"], len(counts["errors"])
                 print(f"{args.sessions} drawing sessions {name}: stroke to prediction median {r['median_ms']:.0f} ms, "
                       f"worst {r['worst_ms']:.0f} ms; {own}/{total} their own digit, {errors} errors; server memory "
                       f"{r['start_mb']:.0f} -> {r['end_mb']:.0f} MB; cores busy: server {r['server_cpu']:.2f}, "
@@ -351,9 +350,8 @@ def main() -> None:
     print(f"\n{'session':>8} {'digit':>6} {'predictions':>12} {'its own digit':>14} {'errors':>7}")
     for i, s in enumerate(r["sessions"]):
         print(f"{i:>8} {s.digit:>6} {len(s.seen):>12} {s.correct:>14} {len(s.errors):>7}")
-    total = sum(len(s.seen) for s in r["sessions"])
-    own = sum(s.correct for s in r["sessions"])
-    errors = sum(len(s.errors) for s in r["sessions"])
+    counts = summary(r["sessions"])
+    own, total, errors = counts["own"], counts["predictions"], len(counts["errors"])
     print(f"\n{args.sessions} sessions, {r['rounds']} rounds: {own}/{total} predictions were the session's own digit; "
           f"{errors} errors")
     print(f"stroke to prediction: median {r['median_ms']:.0f} ms, worst {r['worst_ms']:.0f} ms")
