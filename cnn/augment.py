@@ -143,3 +143,58 @@ def random_affine(x: torch.Tensor, spec: Affine, gen: torch.Generator, elastic: 
         px = torch.tensor([2 / width, 2 / height])  # pixels -> normalised units, x then y
         grid = grid + (elastic_field(n, height, width, elastic, gen) * px).to(device=x.device, dtype=x.dtype)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+
+FLAG_LENGTH = (0.2, 0.55)  # a flag's length, as a share of the digit's height
+FLAG_TURN_DEG = (30.0, 65.0)  # the angle between the flag and the digit's stem, the flag to the stem's left
+FLAG_STEEPEST_DEG = 65.0  # a flag never turns further than this from straight down: a 7's bar is nearer level
+
+
+def add_flags(x: torch.Tensor, chosen: torch.Tensor, length: torch.Tensor, turn: torch.Tensor) -> torch.Tensor:
+    """The (N, 1, H, W) images, the `chosen` ones (N,) with a straight flag from the top of their ink down to the left,
+    as many people write a 1: `length` (N,) a share of the ink's height, `turn` (N,) the angle in radians between the
+    flag and the stem (the line from the top inked row's centre of ink to the bottom one's), so a slanted 1 gets a
+    flag slanted with it. The flag starts half a stroke below the top, is drawn as wide as the digit's strokes (its
+    ink over its height) with a one-pixel anti-aliased edge, and never darkens the image."""
+    n, _, height, width = x.shape
+    img = x[:, 0]  # (N, H, W)
+    rows = (img > 0.3).any(2)  # (N, H): rows with ink
+    chosen = chosen.to(x.device) & rows.any(1)
+    top = rows.float().argmax(1)  # first inked row (argmax gives the first of equal maxima)
+    bottom = height - 1 - rows.flip(1).float().argmax(1)
+    tall = (bottom - top + 1).to(x.dtype)  # (N,)
+    cols = torch.arange(width, device=x.device, dtype=x.dtype)
+    every = torch.arange(n, device=x.device)
+
+    def ink_centre(row: torch.Tensor) -> torch.Tensor:  # (N,) the centre of ink of each image's given row
+        line = img[every, row]  # (N, W)
+        return (line * cols).sum(1) / line.sum(1).clamp_min(1e-6)
+
+    top_x, bottom_x = ink_centre(top), ink_centre(bottom)
+    lean = torch.atan2(top_x - bottom_x, tall)  # (N,) the stem's angle from upright, > 0 when its top leans right
+    heading = (lean + turn.to(device=x.device, dtype=x.dtype)).clamp(max=math.radians(FLAG_STEEPEST_DEG))
+    stroke = (img.sum((1, 2)) / tall).clamp(1.0, 4.0)  # (N,) a stroke's width, in pixels
+    x0, y0 = top_x + 0.5, top.to(x.dtype) + 0.5 * stroke  # pixel i spans [i, i + 1)
+    span = length.to(device=x.device, dtype=x.dtype) * tall
+    dx, dy = -span * torch.sin(heading), span * torch.cos(heading)  # (N,) from the start to the flag's end
+    py = (torch.arange(height, device=x.device, dtype=x.dtype) + 0.5).view(1, height, 1)
+    px = (cols + 0.5).view(1, 1, width)
+    vx, vy = px - x0.view(n, 1, 1), py - y0.view(n, 1, 1)  # (N, H, W) from the start to each pixel centre
+    along = ((vx * dx.view(n, 1, 1) + vy * dy.view(n, 1, 1)) / (dx * dx + dy * dy).view(n, 1, 1)).clamp(0, 1)
+    dist = torch.hypot(vx - along * dx.view(n, 1, 1), vy - along * dy.view(n, 1, 1))
+    ink = (stroke.view(n, 1, 1) / 2 + 0.5 - dist).clamp(0, 1)
+    return torch.where(chosen.view(n, 1, 1, 1), torch.maximum(x, ink.unsqueeze(1)), x)
+
+
+def random_flags(x: torch.Tensor, labels: torch.Tensor, share: float, gen: torch.Generator, digit: int = 1) -> torch.Tensor:
+    """A random `share` of the images of `digit` given a flag (add_flags) of random length and turn, uniform in
+    FLAG_LENGTH and FLAG_TURN_DEG: the 1 with a long flag that MNIST has few of. Draws nothing from `gen` when share
+    is 0."""
+    if share <= 0:
+        return x
+    u = torch.rand(len(x), 3, generator=gen)
+    chosen = (u[:, 0] < share) & (labels.cpu() == digit)
+    length = FLAG_LENGTH[0] + u[:, 1] * (FLAG_LENGTH[1] - FLAG_LENGTH[0])
+    turn = torch.deg2rad(FLAG_TURN_DEG[0] + u[:, 2] * (FLAG_TURN_DEG[1] - FLAG_TURN_DEG[0]))
+    return add_flags(x, chosen, length, turn)

@@ -175,3 +175,60 @@ def test_width_averaging_is_the_mean_of_the_three_readings():
     np.testing.assert_allclose(got, np.mean(each, axis=0), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(got.sum(1), 1, rtol=1e-5)
     assert WIDTH_VARIANTS[0] == 0 and not np.allclose(each[1], each[2])  # as drawn, thinner, thicker: three readings
+
+
+def bar(lean_deg: float = 0.0, width: float = 2.0) -> torch.Tensor:
+    """A (1, 1, 28, 28) straight stroke from row 4 to row 23 whose top leans `lean_deg` to the right: a plain 1."""
+    ys, xs = torch.meshgrid(torch.arange(28) + 0.5, torch.arange(28) + 0.5, indexing="ij")
+    t = (ys - 4).clamp(0, 20)
+    centre = 14 - (t - 10) * np.tan(np.radians(lean_deg))  # rows further down sit further left
+    ink = ((width / 2 + 0.5 - (xs - centre).abs() * np.cos(np.radians(lean_deg))).clamp(0, 1))
+    return (ink * ((ys >= 4) & (ys < 24))).view(1, 1, 28, 28).float()
+
+
+@pytest.mark.parametrize("lean", [0.0, 15.0])
+def test_a_flag_falls_from_the_top_to_the_left_at_its_angle_from_the_stem(lean):
+    x = bar(lean)
+    turn, length = np.radians(45.0), 0.4
+    out = augment.add_flags(x, torch.tensor([True]), torch.tensor([length]), torch.tensor([turn]))
+    added = (out - x)[0, 0]
+    assert (added >= 0).all() and added.sum() > 4  # ink only added, and a visible flag
+    ys, xs = torch.nonzero(added > 0.5, as_tuple=True)
+    assert ys.min() >= 3 and ys.max() <= 4 + 0.5 * 20  # from the top, at most about its length down
+    top_x = (x[0, 0, 4] * torch.arange(28)).sum() / x[0, 0, 4].sum()
+    assert (xs <= top_x + 1).all()  # all of it on the stem's left
+    # The flag's far end: the added pixel furthest from the start, found at the heading lean + turn from straight down.
+    far = int(torch.argmax((xs - top_x) ** 2 + (ys - 4.0) ** 2))
+    heading = np.degrees(np.arctan2(float(top_x - xs[far]), float(ys[far] - 4.0)))
+    assert abs(heading - (lean + 45.0)) < 12  # a pixel grid: the end is within a pixel or so
+    assert abs(np.hypot(float(top_x - xs[far]), float(ys[far] - 4.0)) - length * 20) < 2.0
+
+
+def test_a_flag_never_points_up_or_along_the_level():
+    x = bar(30.0)
+    out = augment.add_flags(x, torch.tensor([True]), torch.tensor([0.5]), torch.tensor([np.radians(65.0)]))
+    ys, xs = torch.nonzero((out - x)[0, 0] > 0.5, as_tuple=True)
+    top_x = (x[0, 0, 4] * torch.arange(28)).sum() / x[0, 0, 4].sum()
+    far = int(torch.argmax((xs - top_x) ** 2 + (ys - 4.0) ** 2))
+    heading = np.degrees(np.arctan2(float(top_x - xs[far]), float(ys[far] - 4.0)))
+    assert heading < augment.FLAG_STEEPEST_DEG + 8  # 30 + 65 would be 95 degrees: turned back to the steepest
+
+
+def test_flags_go_only_to_the_chosen_1s_with_ink():
+    x = torch.cat([bar(), bar(), bar(), torch.zeros(1, 1, 28, 28)])
+    labels = torch.tensor([1, 7, 1, 1])
+    out = augment.random_flags(x, labels, share=1.0, gen=torch.Generator().manual_seed(0))
+    assert not torch.equal(out[0], x[0]) and not torch.equal(out[2], x[2])  # every 1 with ink has its flag
+    assert torch.equal(out[1], x[1]) and torch.equal(out[3], x[3])  # a 7 and an empty image are left as they are
+    assert out.max() <= 1.0
+
+
+def test_flags_go_to_about_their_share_of_the_1s_and_draw_nothing_when_off():
+    x = bar().expand(1000, 1, 28, 28).contiguous()
+    labels = torch.ones(1000, dtype=torch.long)
+    out = augment.random_flags(x, labels, 0.3, torch.Generator().manual_seed(0))
+    changed = (out - x).abs().flatten(1).amax(1) > 1e-4
+    assert 0.25 < changed.float().mean() < 0.35
+    g = torch.Generator().manual_seed(3)
+    assert augment.random_flags(x, labels, 0.0, g) is x
+    assert torch.equal(torch.rand(4, generator=g), torch.rand(4, generator=torch.Generator().manual_seed(3)))

@@ -153,6 +153,8 @@ def test_validation_is_the_last_tenth():
         (["--set", "schedule=cosine"], "schedule: must be one of constant, onecycle"),
         (["--set", "epochs=0"], "epochs: must be at least 1"),
         (["--recipe", "keras", "--set", "elastic=34"], "add --set augment=true"),
+        (["--recipe", "keras", "--set", "flag=0.3"], "--set flag: the keras recipe does not augment"),
+        (["--set", "flag=1.5"], "flag: must be in [0, 1)"),
     ],
 )
 def test_bad_flags_fail_fast_with_one_clear_line(flags, message, capsys):
