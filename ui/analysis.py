@@ -52,6 +52,10 @@ def training_inputs(hyperparameters: dict) -> str:
     if blur:
         widths += (f", and {blur:.0%} of them blurred (shrunk to {BLUR_SIZES[0]}–{BLUR_SIZES[1]} pixels a side "
                    "and enlarged back)")
+    flag = float(hyperparameters.get("flag", 0))
+    if flag:
+        widths += (f", and {flag:.0%} of the 1s given a flag from the top down to the left, as many people write "
+                   "a 1 and few of MNIST's writers did")
     return (
         " The network was trained on these digits, each also moved a little every time it saw it: rotated by up to "
         f"±{a.rotate_deg:g}°, scaled by up to ±{a.scale:.0%}, sheared by up to ±{a.shear:g} and shifted by up to "
