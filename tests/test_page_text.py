@@ -18,7 +18,7 @@ from cnn.model import load
 from cnn.strokes import draw_digit
 from cnn.train import optimizer_name
 from tests.test_app import run_app, shown
-from ui.analysis import a_digit, flag_figures, unsure_figures
+from ui.analysis import a_digit, flag_figures, training_inputs, unsure_figures
 from ui.figures import probability_figure
 
 KERAS_WEIGHTS = paths.WEIGHTS_DIR / "mnist_cnn_keras.pt"
@@ -102,6 +102,17 @@ def test_step_by_step_says_the_training_digits_were_moved_at_random(monkeypatch)
 # --- 4 and 7. the 1D explorer's text for each operation -------------------------------------------------------------
 
 CORRELATION = "Cross-correlation (CNN layer, F.conv1d)"
+
+
+def test_step_by_step_names_each_change_of_writing_the_recipe_trained_with():
+    """From the recipe's hyperparameters as the weights' metadata records them: flags only when the run gave them."""
+    plain = {"augment": True, "thicken": 1.0, "thin": 0.5}
+    assert "flag" not in training_inputs(plain)
+    text = training_inputs(plain | {"flag": 0.3, "blur": 0.2})
+    assert "30% of the 1s given a flag from the top down to the left" in text
+    assert "20% of them blurred" in text and text.endswith("none prepared very differently.")
+    assert training_inputs({"augment": False, "flag": 0.3}) == (
+        " The network was trained on MNIST's digits exactly as they were prepared.")
 
 
 @pytest.mark.parametrize("operation, side", [("Convolution (np.convolve)", "left"), (CORRELATION, "right")])
