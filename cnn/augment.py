@@ -1,7 +1,8 @@
 """Batched random augmentation of MNIST digits: an affine map (rotation, scale, shear, shift), never flips, and an
-optional elastic distortion (Simard, Steinkraus and Platt, 2003), all in one grid_sample; and two changes of how the
-digit was written: its strokes made thicker or thinner (grey-level dilation and erosion), and the whole image blurred
-by sampling it down to a few pixels and back up, as low-resolution and thick-pen digits reach the network."""
+optional elastic distortion (Simard, Steinkraus and Platt, 2003), all in one grid_sample; and three changes of how the
+digit was written: its strokes made thicker or thinner (grey-level dilation and erosion), the whole image blurred by
+sampling it down to a few pixels and back up, as low-resolution and thick-pen digits reach the network, and a flag
+drawn onto a 1, as many people write it."""
 
 from __future__ import annotations
 
@@ -143,7 +144,6 @@ def random_affine(x: torch.Tensor, spec: Affine, gen: torch.Generator, elastic: 
         px = torch.tensor([2 / width, 2 / height])  # pixels -> normalised units, x then y
         grid = grid + (elastic_field(n, height, width, elastic, gen) * px).to(device=x.device, dtype=x.dtype)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-
 
 
 FLAG_LENGTH = (0.2, 0.55)  # a flag's length, as a share of the digit's height
