@@ -194,7 +194,7 @@ def random_flags(x: torch.Tensor, labels: torch.Tensor, share: float, gen: torch
     if share <= 0:
         return x
     u = torch.rand(len(x), 3, generator=gen)
-    chosen = (u[:, 0] < share) & (labels.cpu() == digit)
+    chosen = (u[:, 0] < share).to(labels.device) & (labels == digit)  # on the labels' device: no copy back
     length = FLAG_LENGTH[0] + u[:, 1] * (FLAG_LENGTH[1] - FLAG_LENGTH[0])
     turn = torch.deg2rad(FLAG_TURN_DEG[0] + u[:, 2] * (FLAG_TURN_DEG[1] - FLAG_TURN_DEG[0]))
     return add_flags(x, chosen, length, turn)
