@@ -6,7 +6,8 @@ Sets drawn on a 280x280 canvas and prepared by canvas_to_mnist exactly as the pa
   - synthetic pen strokes: the digit templates of cnn/strokes.py drawn by varied hands (slant, stretch, wobble,
     size, place, pen width), 100 of each digit;
   - the kinds of writing MNIST-trained networks misread most (cnn.strokes.hard_digit): small digits drawn with a
-    thick pen (100 of each digit), 1s with a long flag (200), strongly slanted digits (100 of each digit).
+    thick pen (100 of each digit), 1s with a long flag (200), 7s with a short bar (200, the flagged 1's near
+    neighbour: what a flag taught to the 1s could cost), strongly slanted digits (100 of each digit).
 
     python bench/drawn_digits.py [--weights weights/mnist_cnn.pt weights/mnist_cnn_keras.pt] [--widths] [--by-pen]
 
@@ -32,7 +33,7 @@ from cnn.model import load, predict_proba, predict_proba_widths
 from cnn.paths import WEIGHTS_DIR, shown
 from cnn.preprocess import canvas_to_mnist
 from cnn.preprocess import BOLD_PEN, preprocess_steps
-from cnn.strokes import DIGIT_STROKES, drawn_by_hand, hard_digit, image_on_canvas, jittered_digit
+from cnn.strokes import DIGIT_STROKES, HARD_KINDS, ONLY_DIGIT, drawn_by_hand, hard_digit, image_on_canvas, jittered_digit
 
 
 SKLEARN_SEED, STROKES_SEED, HARD_SEED = 0, 1, 2
@@ -55,10 +56,13 @@ def stroke_canvases(per_digit: int = 100, seed: int = STROKES_SEED) -> tuple[lis
 
 
 def hard_canvases(kind: str, per_digit: int = 100, seed: int = HARD_SEED) -> tuple[list[np.ndarray], np.ndarray]:
-    """One kind of hard writing (cnn.strokes.HARD_KINDS) on 280x280 canvases, and the labels: every digit, or 1s
-    only for the flagged 1 (twice as many)."""
+    """One kind of hard writing (cnn.strokes.HARD_KINDS) on 280x280 canvases, and the labels: every digit, or twice
+    as many of the one digit a kind is (cnn.strokes.ONLY_DIGIT: the flagged 1, the short-barred 7)."""
     rng = np.random.default_rng(seed)
-    labels = np.full(2 * per_digit, 1) if kind == "flagged 1" else np.repeat(np.arange(10), per_digit)
+    if kind in ONLY_DIGIT:
+        labels = np.full(2 * per_digit, ONLY_DIGIT[kind])
+    else:
+        labels = np.repeat(np.arange(10), per_digit)
     return [hard_digit(int(d), rng, kind) for d in labels], labels
 
 
@@ -121,7 +125,7 @@ def main() -> None:
         cut = validation_cut(len(images))
         sets["MNIST validation (6,000)"] = (to_float(images[cut:]), labels[cut:].astype(np.int64))
     sets |= {"scikit-learn (1,797)": sklearn_set(), "pen strokes (1,000)": stroke_set()}
-    for kind in ("thick and small", "flagged 1", "strongly slanted"):
+    for kind in HARD_KINDS:
         images, labels = prepared(hard_canvases(kind))
         sets[f"{kind} ({len(labels):,})"] = (images, labels)
     width = max(len(str(p)) for p in args.weights) + 2

@@ -94,7 +94,11 @@ def drawn_by_hand(
 # A 1 as many people write it: a long flag from low on the left, and sometimes a base.
 FLAGGED_ONE = [[(0.22, 0.38), (0.55, 0.06), (0.55, 0.94)]]
 ONE_BASE = [(0.3, 0.94), (0.8, 0.94)]
-HARD_KINDS = ("thick and small", "flagged 1", "strongly slanted")
+# A 7 written quickly: a short level bar, so that it is a flagged 1's near neighbour; its left end is drawn at random.
+SHORT_SEVEN = [[(0.78, 0.1), (0.42, 0.92)]]
+SHORT_BAR = (0.38, 0.55)  # where the bar's left end lies: the bar spans 0.23 to 0.4 of the box
+HARD_KINDS = ("thick and small", "flagged 1", "short-barred 7", "strongly slanted")
+ONLY_DIGIT = {"flagged 1": 1, "short-barred 7": 7}  # the kinds that are one digit's
 
 
 def hard_digit(digit: int, rng: np.random.Generator, kind: str, size: int = 280) -> np.ndarray:
@@ -102,16 +106,22 @@ def hard_digit(digit: int, rng: np.random.Generator, kind: str, size: int = 280)
     - "thick and small": a fifth to a third of the canvas, with a pen 0.28 to 0.4 as wide as the digit (bold, still
       plain to a person), so loops nearly close once the digit is fitted into 20x20;
     - "flagged 1": (digit 1 only) a long flag, half the time a base, turned up to 20 degrees either way;
+    - "short-barred 7": (digit 7 only) a level bar a quarter to two fifths as wide as the box, turned up to 20
+      degrees either way: the 7 that a flag on the 1s could make a network read as 1;
     - "strongly slanted": sheared by 0.35 to 0.55 and turned 10 to 20 degrees, either way."""
     sign = lambda: rng.choice([-1.0, 1.0])  # noqa: E731
     strokes = DIGIT_STROKES[digit]
+    if kind in ONLY_DIGIT and digit != ONLY_DIGIT[kind]:
+        raise ValueError(f"a {kind} is a {ONLY_DIGIT[kind]}")
     if kind == "thick and small":
         angle, shear, stretch = rng.uniform(-0.2, 0.2), rng.uniform(-0.25, 0.25), rng.uniform(0.8, 1.2)
         extent, pen = rng.uniform(0.2, 0.35) * size, (0.28, 0.4)
     elif kind == "flagged 1":
-        if digit != 1:
-            raise ValueError("a flagged 1 is a 1")
         strokes = FLAGGED_ONE + ([ONE_BASE] if rng.random() < 0.5 else [])
+        angle, shear, stretch = rng.uniform(-0.35, 0.35), rng.uniform(-0.25, 0.25), rng.uniform(0.8, 1.2)
+        extent, pen = rng.uniform(0.35, 0.85) * size, (0.05, 0.14)
+    elif kind == "short-barred 7":
+        strokes = [[(rng.uniform(*SHORT_BAR), 0.1)] + SHORT_SEVEN[0]]
         angle, shear, stretch = rng.uniform(-0.35, 0.35), rng.uniform(-0.25, 0.25), rng.uniform(0.8, 1.2)
         extent, pen = rng.uniform(0.35, 0.85) * size, (0.05, 0.14)
     elif kind == "strongly slanted":

@@ -63,6 +63,24 @@ def test_the_hard_kinds_of_writing_are_what_they_say():
         hard_digit(7, rng, "flagged 1")
     with pytest.raises(ValueError, match="unknown kind"):
         hard_digit(7, rng, "upside down")
-    assert set(HARD_KINDS) == {"thick and small", "flagged 1", "strongly slanted"}
+    with pytest.raises(ValueError, match="a short-barred 7 is a 7"):
+        hard_digit(1, rng, "short-barred 7")
+    assert set(HARD_KINDS) == {"thick and small", "flagged 1", "short-barred 7", "strongly slanted"}
     a, b = hard_digit(4, np.random.default_rng(9), "strongly slanted"), hard_digit(4, np.random.default_rng(9), "strongly slanted")
     np.testing.assert_array_equal(a, b)
+
+
+def test_a_short_barred_7_has_a_shorter_bar_than_a_plain_7_and_more_than_a_1_has():
+    """The width of the top tenth of the ink, as a share of the ink's height, over many hands of each kind."""
+    from cnn.strokes import hard_digit
+
+    def top_width(rgba):
+        ys, xs = np.nonzero(rgba[..., 0] > 127)
+        top = xs[ys < ys.min() + 0.1 * (ys.max() - ys.min())]
+        return (top.max() - top.min() + 1) / (ys.max() - ys.min() + 1)
+
+    rng = np.random.default_rng(4)
+    short = np.median([top_width(hard_digit(7, rng, "short-barred 7")) for _ in range(40)])
+    plain = np.median([top_width(jittered_digit(7, rng)) for _ in range(40)])
+    one = np.median([top_width(jittered_digit(1, rng)) for _ in range(40)])
+    assert one < short < 0.75 * plain
