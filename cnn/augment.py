@@ -198,3 +198,52 @@ def random_flags(x: torch.Tensor, labels: torch.Tensor, share: float, gen: torch
     length = FLAG_LENGTH[0] + u[:, 1] * (FLAG_LENGTH[1] - FLAG_LENGTH[0])
     turn = torch.deg2rad(FLAG_TURN_DEG[0] + u[:, 2] * (FLAG_TURN_DEG[1] - FLAG_TURN_DEG[0]))
     return add_flags(x, chosen, length, turn)
+
+
+BAR_BAND = 0.25  # a 7's bar: the top quarter of its ink's rows
+BAR_REACH = 0.4  # how far down, as a share of the ink's height, a cut bar's leftover is cleared
+BAR_KEEP = (0.4, 0.8)  # how much of the bar, from its right end, a shortened bar keeps
+
+
+def shorten_bars(x: torch.Tensor, chosen: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """The (N, 1, H, W) images, the `chosen` ones (N,) with the bar at the top of their ink cut from the left, as a 7
+    written quickly with a short bar: the other side of a flag on the 1s (add_flags).
+
+    The bar is the ink in the top BAR_BAND of the ink's rows; its right end is the stem's top. `keep` (N,) of the
+    bar's width is kept from its right end: ink left of the line through the cut parallel to the stem (from the
+    bar's right end to the bottom row's centre of ink), in the top BAR_REACH of the rows, fades out over a pixel. So
+    a bar that droops to the left is cut whole, and the stem, right of that line, is untouched. Never adds ink."""
+    n, _, height, width = x.shape
+    img = x[:, 0]
+    inked = img > 0.3  # (N, H, W)
+    rows = inked.any(2)  # (N, H)
+    chosen = chosen.to(x.device) & rows.any(1)
+    top = rows.float().argmax(1)
+    bottom = height - 1 - rows.flip(1).float().argmax(1)
+    tall = (bottom - top + 1).to(x.dtype)
+    py = torch.arange(height, device=x.device, dtype=x.dtype).view(1, height, 1)
+    px = torch.arange(width, device=x.device, dtype=x.dtype).view(1, 1, width)
+    rel = py - top.to(x.dtype).view(n, 1, 1)  # (N, H, 1) rows below the top
+    bar = inked & (rel < BAR_BAND * tall.view(n, 1, 1))  # (N, H, W)
+    right = torch.where(bar, px, torch.full_like(px, -1.0)).amax((1, 2))  # (N,) the bar's rightmost column
+    left = torch.where(bar, px, torch.full_like(px, float(width))).amin((1, 2))
+    every = torch.arange(n, device=x.device)
+    line = img[every, bottom]  # (N, W) the bottom row
+    bottom_x = (line * px.view(1, width)).sum(1) / line.sum(1).clamp_min(1e-6)
+    dx, dy = bottom_x - right, tall  # (N,) the stem's direction, downwards
+    cut = right - keep.to(device=x.device, dtype=x.dtype) * (right - left)  # (N,) where the kept bar begins
+    # how far each pixel lies left of the line through (cut, top) along the stem, in pixels
+    beyond = (dx.view(n, 1, 1) * rel - dy.view(n, 1, 1) * (px - cut.view(n, 1, 1))) / torch.hypot(dx, dy).view(n, 1, 1)
+    fade = torch.where(rel < BAR_REACH * tall.view(n, 1, 1), (0.5 - beyond).clamp(0, 1), torch.ones_like(beyond))
+    return torch.where(chosen.view(n, 1, 1, 1), x * fade.unsqueeze(1), x)
+
+
+def random_short_bars(x: torch.Tensor, labels: torch.Tensor, share: float, gen: torch.Generator, digit: int = 7) -> torch.Tensor:
+    """A random `share` of the images of `digit` with their bar shortened (shorten_bars) to a random share of it,
+    uniform in BAR_KEEP. Draws nothing from `gen` when share is 0."""
+    if share <= 0:
+        return x
+    u = torch.rand(len(x), 2, generator=gen)
+    chosen = (u[:, 0] < share).to(labels.device) & (labels == digit)
+    keep = BAR_KEEP[0] + u[:, 1] * (BAR_KEEP[1] - BAR_KEEP[0])
+    return shorten_bars(x, chosen, keep)

@@ -23,7 +23,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from cnn.augment import Elastic, affine_of, random_affine, random_blur, random_flags, random_thickness
+from cnn.augment import (
+    Elastic,
+    affine_of,
+    random_affine,
+    random_blur,
+    random_flags,
+    random_short_bars,
+    random_thickness,
+)
 from cnn.checkpoint import save_checkpoint
 from cnn.data import MnistError, load_split, resolve_data_dir, to_float, validation_cut
 from cnn.device import CHOICES as DEVICE_CHOICES
@@ -52,6 +60,7 @@ class Recipe:
     thin: float = 0.0  # with augment: strokes shrunk by up to this many 3x3 erosions
     blur: float = 0.0  # with augment: the share of images sampled down to 10-24 pixels and back up
     flag: float = 0.0  # with augment: the share of 1s given a flag from their top down to the left (random_flags)
+    bars: float = 0.0  # with augment: the share of 7s with their bar cut short from the left (random_short_bars)
     label_smoothing: float = 0.0  # cross-entropy against targets smoothed by this much
     ema: float = 0.0  # decay of an exponential moving average of the weights, evaluated and saved (0: none)
     dropout: float = 0.5  # the dropout layer's rate while training (the Keras network's is 0.5)
@@ -189,6 +198,7 @@ def train_epoch(
             xb, yb = data.x[idx], data.y[idx]  # (B, 1, 28, 28), (B,)
             if recipe.augment:
                 xb = random_flags(xb, yb, recipe.flag, gen)
+                xb = random_short_bars(xb, yb, recipe.bars, gen)
                 xb = random_thickness(xb, recipe.thicken, recipe.thin, gen)
                 xb = random_affine(xb, affine, gen, Elastic(recipe.elastic))
                 xb = random_blur(xb, recipe.blur, gen)
@@ -392,6 +402,7 @@ RECIPE_FIELDS = {
     "thin": _non_negative,
     "blur": _fraction,
     "flag": _fraction,
+    "bars": _fraction,
     "label_smoothing": _fraction,
     "ema": _fraction,
     "dropout": _fraction,
@@ -459,7 +470,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.out = str(default_weights(args.arch))
     settings = dict(args.set)
     if not settings.get("augment", RECIPES[args.recipe].augment):
-        for field in ("elastic", "rotate", "shear", "thicken", "thin", "blur", "flag"):
+        for field in ("elastic", "rotate", "shear", "thicken", "thin", "blur", "flag", "bars"):
             if settings.get(field):
                 p.error(f"--set {field}: the {args.recipe} recipe does not augment; add --set augment=true")
     if args.limit is not None and args.limit < 10:

@@ -232,3 +232,49 @@ def test_flags_go_to_about_their_share_of_the_1s_and_draw_nothing_when_off():
     g = torch.Generator().manual_seed(3)
     assert augment.random_flags(x, labels, 0.0, g) is x
     assert torch.equal(torch.rand(4, generator=g), torch.rand(4, generator=torch.Generator().manual_seed(3)))
+
+
+def strokes(*segments, width: float = 2.0) -> torch.Tensor:
+    """A (1, 1, 28, 28) image of straight strokes, each ((x0, y0), (x1, y1)) in pixel units, anti-aliased."""
+    ys, xs = torch.meshgrid(torch.arange(28) + 0.5, torch.arange(28) + 0.5, indexing="ij")
+    ink = torch.zeros(28, 28)
+    for (x0, y0), (x1, y1) in segments:
+        dx, dy = x1 - x0, y1 - y0
+        t = (((xs - x0) * dx + (ys - y0) * dy) / (dx * dx + dy * dy)).clamp(0, 1)
+        ink = torch.maximum(ink, (width / 2 + 0.5 - torch.hypot(xs - x0 - t * dx, ys - y0 - t * dy)).clamp(0, 1))
+    return ink.view(1, 1, 28, 28)
+
+
+def seven(droop: float = 0.0) -> torch.Tensor:
+    """A 7: a bar from x=6 to x=20 at row 4.5 (its left end `droop` pixels lower), and a stem down to (12, 23.5).
+    The top quarter of the ink's rows holds all of a level bar, and only the top of a drooping one."""
+    return strokes(((6.0, 4.5 + droop), (20.0, 4.5)), ((20.0, 4.5), (12.0, 23.5)))
+
+
+@pytest.mark.parametrize("droop", [0.0, 6.0])
+def test_a_shortened_bar_loses_its_left_part_and_keeps_its_stem(droop):
+    x = seven(droop)
+    out = augment.shorten_bars(x, torch.tensor([True]), torch.tensor([0.5]))
+    assert (out <= x + 1e-6).all()  # ink only taken away
+    stem = strokes(((20.0, 4.5), (12.0, 23.5)))
+    assert torch.allclose(out * (stem > 0), x * (stem > 0), atol=1e-6)  # not a pixel of the stem touched
+    gone = x - out
+    ys, xs = torch.nonzero(gone[0, 0] > 0.5, as_tuple=True)
+    assert xs.min() <= 6 and xs.max() <= 14  # the bar's left part, to its very end, even when it droops
+    assert torch.allclose(out[0, 0, :6, 17:], x[0, 0, :6, 17:])  # its right end stays as it was
+    assert out[0, 0, :, :10].max() < 0.05  # nothing is left of the cut bar's left end: no stray dots
+
+
+def test_short_bars_go_only_to_the_chosen_7s_about_their_share_and_draw_nothing_when_off():
+    x = torch.cat([seven(), seven(), torch.zeros(1, 1, 28, 28)])
+    out = augment.random_short_bars(x, torch.tensor([7, 1, 7]), 1.0, torch.Generator().manual_seed(0))
+    assert not torch.equal(out[0], x[0])  # the 7 is cut
+    assert torch.equal(out[1], x[1]) and torch.equal(out[2], x[2])  # a 1 and an empty image are left as they are
+    many = seven().expand(1000, 1, 28, 28).contiguous()
+    labels = torch.full((1000,), 7)
+    cut = augment.random_short_bars(many, labels, 0.3, torch.Generator().manual_seed(0))
+    changed = (cut - many).abs().flatten(1).amax(1) > 1e-4
+    assert 0.25 < changed.float().mean() < 0.35
+    g = torch.Generator().manual_seed(3)
+    assert augment.random_short_bars(many, labels, 0.0, g) is many
+    assert torch.equal(torch.rand(4, generator=g), torch.rand(4, generator=torch.Generator().manual_seed(3)))

@@ -107,9 +107,10 @@ CORRELATION = "Cross-correlation (CNN layer, F.conv1d)"
 def test_step_by_step_names_each_change_of_writing_the_recipe_trained_with():
     """From the recipe's hyperparameters as the weights' metadata records them: flags only when the run gave them."""
     plain = {"augment": True, "thicken": 1.0, "thin": 0.5}
-    assert "flag" not in training_inputs(plain)
-    text = training_inputs(plain | {"flag": 0.3, "blur": 0.2})
+    assert "flag" not in training_inputs(plain) and "7s" not in training_inputs(plain)
+    text = training_inputs(plain | {"flag": 0.3, "blur": 0.2, "bars": 0.25})
     assert "30% of the 1s given a flag from the top down to the left" in text
+    assert "25% of the 7s with their bar cut short" in text
     assert "20% of them blurred" in text and text.endswith("none prepared very differently.")
     assert training_inputs({"augment": False, "flag": 0.3}) == (
         " The network was trained on MNIST's digits exactly as they were prepared.")

@@ -155,6 +155,8 @@ def test_validation_is_the_last_tenth():
         (["--recipe", "keras", "--set", "elastic=34"], "add --set augment=true"),
         (["--recipe", "keras", "--set", "flag=0.3"], "--set flag: the keras recipe does not augment"),
         (["--set", "flag=1.5"], "flag: must be in [0, 1)"),
+        (["--recipe", "fast", "--set", "bars=0.3"], "--set bars: the fast recipe does not augment"),
+        (["--set", "bars=-0.1"], "bars: must be in [0, 1)"),
     ],
 )
 def test_bad_flags_fail_fast_with_one_clear_line(flags, message, capsys):

@@ -56,6 +56,9 @@ def training_inputs(hyperparameters: dict) -> str:
     if flag:
         widths += (f", and {flag:.0%} of the 1s given a flag from the top down to the left, as many people write "
                    "a 1 and few of MNIST's writers did")
+    bars = float(hyperparameters.get("bars", 0))
+    if bars:
+        widths += f", and {bars:.0%} of the 7s with their bar cut short, as a 7 written quickly"
     return (
         " The network was trained on these digits, each also moved a little every time it saw it: rotated by up to "
         f"±{a.rotate_deg:g}°, scaled by up to ±{a.scale:.0%}, sheared by up to ±{a.shear:g} and shifted by up to "
