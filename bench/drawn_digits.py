@@ -33,7 +33,9 @@ from cnn.model import load, predict_proba, predict_proba_widths
 from cnn.paths import WEIGHTS_DIR, shown
 from cnn.preprocess import canvas_to_mnist
 from cnn.preprocess import BOLD_PEN, preprocess_steps
-from cnn.strokes import DIGIT_STROKES, HARD_KINDS, ONLY_DIGIT, drawn_by_hand, hard_digit, image_on_canvas, jittered_digit
+from cnn.strokes import (
+    DIGIT_STROKES, HARD_KINDS, ONLY_DIGIT, drawn_by_hand, hard_digit, image_on_canvas, jittered_digit,
+)
 
 
 SKLEARN_SEED, STROKES_SEED, HARD_SEED = 0, 1, 2

@@ -238,7 +238,9 @@ def shorten_bars(x: torch.Tensor, chosen: torch.Tensor, keep: torch.Tensor) -> t
     return torch.where(chosen.view(n, 1, 1, 1), x * fade.unsqueeze(1), x)
 
 
-def random_short_bars(x: torch.Tensor, labels: torch.Tensor, share: float, gen: torch.Generator, digit: int = 7) -> torch.Tensor:
+def random_short_bars(
+    x: torch.Tensor, labels: torch.Tensor, share: float, gen: torch.Generator, digit: int = 7
+) -> torch.Tensor:
     """A random `share` of the images of `digit` with their bar shortened (shorten_bars) to a random share of it,
     uniform in BAR_KEEP. Draws nothing from `gen` when share is 0."""
     if share <= 0:
