@@ -151,11 +151,14 @@ FLAG_TURN_DEG = (30.0, 65.0)  # the angle between the flag and the digit's stem,
 FLAG_STEEPEST_DEG = 65.0  # a flag never turns further than this from straight down: a 7's bar is nearer level
 
 
-def add_flags(x: torch.Tensor, chosen: torch.Tensor, length: torch.Tensor, turn: torch.Tensor) -> torch.Tensor:
+def add_flags(
+    x: torch.Tensor, chosen: torch.Tensor, length: torch.Tensor, turn: torch.Tensor, steepest: float = FLAG_STEEPEST_DEG
+) -> torch.Tensor:
     """The (N, 1, H, W) images, the `chosen` ones (N,) with a straight flag from the top of their ink down to the left,
     as many people write a 1: `length` (N,) a share of the ink's height, `turn` (N,) the angle in radians between the
     flag and the stem (the line from the top inked row's centre of ink to the bottom one's), so a slanted 1 gets a
-    flag slanted with it. The flag starts half a stroke below the top, is drawn as wide as the digit's strokes (its
+    flag slanted with it, though never further than `steepest` degrees from straight down. The flag starts half a
+    stroke below the top, is drawn as wide as the digit's strokes (its
     ink over its height) with a one-pixel anti-aliased edge, and never darkens the image."""
     n, _, height, width = x.shape
     img = x[:, 0]  # (N, H, W)
@@ -173,7 +176,7 @@ def add_flags(x: torch.Tensor, chosen: torch.Tensor, length: torch.Tensor, turn:
 
     top_x, bottom_x = ink_centre(top), ink_centre(bottom)
     lean = torch.atan2(top_x - bottom_x, tall)  # (N,) the stem's angle from upright, > 0 when its top leans right
-    heading = (lean + turn.to(device=x.device, dtype=x.dtype)).clamp(max=math.radians(FLAG_STEEPEST_DEG))
+    heading = (lean + turn.to(device=x.device, dtype=x.dtype)).clamp(max=math.radians(steepest))
     stroke = (img.sum((1, 2)) / tall).clamp(1.0, 4.0)  # (N,) a stroke's width, in pixels
     x0, y0 = top_x + 0.5, top.to(x.dtype) + 0.5 * stroke  # pixel i spans [i, i + 1)
     span = length.to(device=x.device, dtype=x.dtype) * tall
@@ -187,17 +190,26 @@ def add_flags(x: torch.Tensor, chosen: torch.Tensor, length: torch.Tensor, turn:
     return torch.where(chosen.view(n, 1, 1, 1), torch.maximum(x, ink.unsqueeze(1)), x)
 
 
-def random_flags(x: torch.Tensor, labels: torch.Tensor, share: float, gen: torch.Generator, digit: int = 1) -> torch.Tensor:
+def random_flags(
+    x: torch.Tensor,
+    labels: torch.Tensor,
+    share: float,
+    gen: torch.Generator,
+    digit: int = 1,
+    lengths: tuple[float, float] = FLAG_LENGTH,
+    turns: tuple[float, float] = FLAG_TURN_DEG,
+    steepest: float = FLAG_STEEPEST_DEG,
+) -> torch.Tensor:
     """A random `share` of the images of `digit` given a flag (add_flags) of random length and turn, uniform in
-    FLAG_LENGTH and FLAG_TURN_DEG: the 1 with a long flag that MNIST has few of. Draws nothing from `gen` when share
-    is 0."""
+    `lengths` (shares of the digit's height) and `turns` (degrees from its stem), never steeper than `steepest`: the 1
+    with a long flag that MNIST has few of. Draws nothing from `gen` when share is 0."""
     if share <= 0:
         return x
     u = torch.rand(len(x), 3, generator=gen)
     chosen = (u[:, 0] < share).to(labels.device) & (labels == digit)  # on the labels' device: no copy back
-    length = FLAG_LENGTH[0] + u[:, 1] * (FLAG_LENGTH[1] - FLAG_LENGTH[0])
-    turn = torch.deg2rad(FLAG_TURN_DEG[0] + u[:, 2] * (FLAG_TURN_DEG[1] - FLAG_TURN_DEG[0]))
-    return add_flags(x, chosen, length, turn)
+    length = lengths[0] + u[:, 1] * (lengths[1] - lengths[0])
+    turn = torch.deg2rad(turns[0] + u[:, 2] * (turns[1] - turns[0]))
+    return add_flags(x, chosen, length, turn, steepest)
 
 
 BAR_BAND = 0.25  # a 7's bar: the top quarter of its ink's rows

@@ -24,6 +24,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from cnn.augment import (
+    FLAG_LENGTH,
+    FLAG_STEEPEST_DEG,
+    FLAG_TURN_DEG,
     Elastic,
     affine_of,
     random_affine,
@@ -60,6 +63,9 @@ class Recipe:
     thin: float = 0.0  # with augment: strokes shrunk by up to this many 3x3 erosions
     blur: float = 0.0  # with augment: the share of images sampled down to 10-24 pixels and back up
     flag: float = 0.0  # with augment: the share of 1s given a flag from their top down to the left (random_flags)
+    flag_length: tuple[float, float] = FLAG_LENGTH  # a flag's length, uniform in this span of the digit's height
+    flag_turn: tuple[float, float] = FLAG_TURN_DEG  # a flag's angle from the stem, uniform in this span, degrees
+    flag_steepest: float = FLAG_STEEPEST_DEG  # a flag never turns further than this from straight down, degrees
     bars: float = 0.0  # with augment: the share of 7s with their bar cut short from the left (random_short_bars)
     label_smoothing: float = 0.0  # cross-entropy against targets smoothed by this much
     ema: float = 0.0  # decay of an exponential moving average of the weights, evaluated and saved (0: none)
@@ -197,7 +203,10 @@ def train_epoch(
             idx = order[i : i + recipe.batch_size]
             xb, yb = data.x[idx], data.y[idx]  # (B, 1, 28, 28), (B,)
             if recipe.augment:
-                xb = random_flags(xb, yb, recipe.flag, gen)
+                xb = random_flags(
+                    xb, yb, recipe.flag, gen, lengths=recipe.flag_length, turns=recipe.flag_turn,
+                    steepest=recipe.flag_steepest,
+                )
                 xb = random_short_bars(xb, yb, recipe.bars, gen)
                 xb = random_thickness(xb, recipe.thicken, recipe.thin, gen)
                 xb = random_affine(xb, affine, gen, Elastic(recipe.elastic))
@@ -369,6 +378,29 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _span(low: float, high: float):
+    """A:B, two numbers with low <= A <= B <= high."""
+
+    def parse(text: str) -> tuple[float, float]:
+        a, sep, b = text.partition(":")
+        try:
+            span = (float(a), float(b))
+        except ValueError:
+            span = None
+        if not sep or span is None or not (low <= span[0] <= span[1] <= high):
+            raise ValueError(f"must be A:B with {low:g} <= A <= B <= {high:g}, got {text!r}")
+        return span
+
+    return parse
+
+
+def _degrees(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 90:
+        raise ValueError(f"must be in (0, 90] degrees, got {text}")
+    return value
+
+
 def _boolean(text: str) -> bool:
     words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
     if text.lower() not in words:
@@ -402,6 +434,9 @@ RECIPE_FIELDS = {
     "thin": _non_negative,
     "blur": _fraction,
     "flag": _fraction,
+    "flag_length": _span(0.0, 1.0),
+    "flag_turn": _span(0.0, 90.0),
+    "flag_steepest": _degrees,
     "bars": _fraction,
     "label_smoothing": _fraction,
     "ema": _fraction,
@@ -470,7 +505,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.out = str(default_weights(args.arch))
     settings = dict(args.set)
     if not settings.get("augment", RECIPES[args.recipe].augment):
-        for field in ("elastic", "rotate", "shear", "thicken", "thin", "blur", "flag", "bars"):
+        changes = ("elastic", "rotate", "shear", "thicken", "thin", "blur", "flag", "flag_length", "flag_turn",
+                   "flag_steepest", "bars")
+        for field in changes:
             if settings.get(field):
                 p.error(f"--set {field}: the {args.recipe} recipe does not augment; add --set augment=true")
     if args.limit is not None and args.limit < 10:

@@ -157,6 +157,11 @@ def test_validation_is_the_last_tenth():
         (["--set", "flag=1.5"], "flag: must be in [0, 1)"),
         (["--recipe", "fast", "--set", "bars=0.3"], "--set bars: the fast recipe does not augment"),
         (["--set", "bars=-0.1"], "bars: must be in [0, 1)"),
+        (["--set", "flag_turn=45"], "flag_turn: must be A:B with 0 <= A <= B <= 90"),
+        (["--set", "flag_turn=50:20"], "flag_turn: must be A:B with 0 <= A <= B <= 90"),
+        (["--set", "flag_length=0.2:1.5"], "flag_length: must be A:B with 0 <= A <= B <= 1"),
+        (["--set", "flag_steepest=0"], "flag_steepest: must be in (0, 90] degrees"),
+        (["--recipe", "keras", "--set", "flag_turn=20:45"], "--set flag_turn: the keras recipe does not augment"),
     ],
 )
 def test_bad_flags_fail_fast_with_one_clear_line(flags, message, capsys):
@@ -170,12 +175,15 @@ def test_bad_flags_fail_fast_with_one_clear_line(flags, message, capsys):
 def test_set_changes_the_recipe_and_the_metadata_says_so(mnist_dir, tmp_path):
     assert set(train.RECIPE_FIELDS) == {f.name for f in dataclasses.fields(train.Recipe)}  # every field settable
     out = tmp_path / "set.pt"
-    flags = ["--recipe", "best", "--set", "elastic=20", "--set", "dropout=0.25", "--set", "augment=yes"]
+    flags = ["--recipe", "best", "--set", "elastic=20", "--set", "dropout=0.25", "--set", "augment=yes",
+             "--set", "flag=0.3", "--set", "flag_turn=20:45"]
     code = train.main([*flags, "--epochs", "1", "--limit", "600", "--out", str(out), "--data-dir", str(mnist_dir),
                        "--no-progress"])
     assert code == 0
     hp = json.loads(out.with_suffix(".json").read_text())["hyperparameters"]
-    assert hp == dataclasses.asdict(dataclasses.replace(train.RECIPES["best"], epochs=1, elastic=20.0, dropout=0.25))
+    recipe = dataclasses.replace(train.RECIPES["best"], epochs=1, elastic=20.0, dropout=0.25, flag=0.3,
+                                 flag_turn=(20.0, 45.0))
+    assert hp == json.loads(json.dumps(dataclasses.asdict(recipe)))  # spans are JSON lists
     assert load(out).dropout.p == 0.25
 
 
