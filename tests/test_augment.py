@@ -223,15 +223,21 @@ def test_flags_go_only_to_the_chosen_1s_with_ink():
     assert out.max() <= 1.0
 
 
-def test_flags_go_to_about_their_share_of_the_1s_and_draw_nothing_when_off():
-    x = bar().expand(1000, 1, 28, 28).contiguous()
-    labels = torch.ones(1000, dtype=torch.long)
-    out = augment.random_flags(x, labels, 0.3, torch.Generator().manual_seed(0))
+def changes_its_share_and_draws_nothing_when_off(change, image: torch.Tensor, digit: int) -> None:
+    """`change(x, labels, share, gen)` alters about 30% of 1,000 copies of `image` labelled `digit` at share 0.3;
+    at share 0 it returns its input and leaves the generator as it was."""
+    x = image.expand(1000, 1, 28, 28).contiguous()
+    labels = torch.full((1000,), digit)
+    out = change(x, labels, 0.3, torch.Generator().manual_seed(0))
     changed = (out - x).abs().flatten(1).amax(1) > 1e-4
     assert 0.25 < changed.float().mean() < 0.35
     g = torch.Generator().manual_seed(3)
-    assert augment.random_flags(x, labels, 0.0, g) is x
+    assert change(x, labels, 0.0, g) is x
     assert torch.equal(torch.rand(4, generator=g), torch.rand(4, generator=torch.Generator().manual_seed(3)))
+
+
+def test_flags_go_to_about_their_share_of_the_1s_and_draw_nothing_when_off():
+    changes_its_share_and_draws_nothing_when_off(augment.random_flags, bar(), 1)
 
 
 def strokes(*segments, width: float = 2.0) -> torch.Tensor:
@@ -270,11 +276,4 @@ def test_short_bars_go_only_to_the_chosen_7s_about_their_share_and_draw_nothing_
     out = augment.random_short_bars(x, torch.tensor([7, 1, 7]), 1.0, torch.Generator().manual_seed(0))
     assert not torch.equal(out[0], x[0])  # the 7 is cut
     assert torch.equal(out[1], x[1]) and torch.equal(out[2], x[2])  # a 1 and an empty image are left as they are
-    many = seven().expand(1000, 1, 28, 28).contiguous()
-    labels = torch.full((1000,), 7)
-    cut = augment.random_short_bars(many, labels, 0.3, torch.Generator().manual_seed(0))
-    changed = (cut - many).abs().flatten(1).amax(1) > 1e-4
-    assert 0.25 < changed.float().mean() < 0.35
-    g = torch.Generator().manual_seed(3)
-    assert augment.random_short_bars(many, labels, 0.0, g) is many
-    assert torch.equal(torch.rand(4, generator=g), torch.rand(4, generator=torch.Generator().manual_seed(3)))
+    changes_its_share_and_draws_nothing_when_off(augment.random_short_bars, seven(), 7)
