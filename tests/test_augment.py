@@ -251,24 +251,25 @@ def strokes(*segments, width: float = 2.0) -> torch.Tensor:
     return ink.view(1, 1, 28, 28)
 
 
-def seven(droop: float = 0.0) -> torch.Tensor:
-    """A 7: a bar from x=6 to x=20 at row 4.5 (its left end `droop` pixels lower), and a stem down to (12, 23.5).
+def seven(droop: float = 0.0, foot: float = 12.0) -> torch.Tensor:
+    """A 7: a bar from x=6 to x=20 at row 4.5 (its left end `droop` pixels lower), and a stem down to (foot, 23.5).
     The top quarter of the ink's rows holds all of a level bar, and only the top of a drooping one."""
-    return strokes(((6.0, 4.5 + droop), (20.0, 4.5)), ((20.0, 4.5), (12.0, 23.5)))
+    return strokes(((6.0, 4.5 + droop), (20.0, 4.5)), ((20.0, 4.5), (foot, 23.5)))
 
 
-@pytest.mark.parametrize("droop", [0.0, 6.0])
-def test_a_shortened_bar_loses_its_left_part_and_keeps_its_stem(droop):
-    x = seven(droop)
-    out = augment.shorten_bars(x, torch.tensor([True]), torch.tensor([0.5]))
+@pytest.mark.parametrize("droop, foot, keep", [(0.0, 12.0, 0.5), (6.0, 12.0, 0.5), (0.0, 4.0, 0.4)])
+def test_a_shortened_bar_loses_its_left_part_and_keeps_its_stem(droop, foot, keep):
+    """The last 7 leans far: its stem runs left of where the bar is cut, still within the rows that are cleared."""
+    x = seven(droop, foot)
+    out = augment.shorten_bars(x, torch.tensor([True]), torch.tensor([keep]))
     assert (out <= x + 1e-6).all()  # ink only taken away
-    stem = strokes(((20.0, 4.5), (12.0, 23.5)))
+    stem = strokes(((20.0, 4.5), (foot, 23.5)))
     assert torch.allclose(out * (stem > 0), x * (stem > 0), atol=1e-6)  # not a pixel of the stem touched
     gone = x - out
     ys, xs = torch.nonzero(gone[0, 0] > 0.5, as_tuple=True)
     assert xs.min() <= 6 and xs.max() <= 14  # the bar's left part, to its very end, even when it droops
     assert torch.allclose(out[0, 0, :6, 17:], x[0, 0, :6, 17:])  # its right end stays as it was
-    assert out[0, 0, :, :10].max() < 0.05  # nothing is left of the cut bar's left end: no stray dots
+    assert out[0, 0, :10, :10].max() < 0.05  # nothing is left of the cut bar's left end: no stray dots
 
 
 def test_short_bars_go_only_to_the_chosen_7s_about_their_share_and_draw_nothing_when_off():
