@@ -204,14 +204,16 @@ def test_a_flag_falls_from_the_top_to_the_left_at_its_angle_from_the_stem(lean):
     assert abs(np.hypot(float(top_x - xs[far]), float(ys[far] - 4.0)) - length * 20) < 2.0
 
 
-def test_a_flag_never_points_up_or_along_the_level():
+@pytest.mark.parametrize("steepest", [augment.FLAG_STEEPEST_DEG, 40.0])
+def test_a_flag_never_points_up_or_along_the_level(steepest):
     x = bar(30.0)
-    out = augment.add_flags(x, torch.tensor([True]), torch.tensor([0.5]), torch.tensor([np.radians(65.0)]))
+    turn = torch.tensor([np.radians(65.0)])
+    out = augment.add_flags(x, torch.tensor([True]), torch.tensor([0.5]), turn, steepest)
     ys, xs = torch.nonzero((out - x)[0, 0] > 0.5, as_tuple=True)
     top_x = (x[0, 0, 4] * torch.arange(28)).sum() / x[0, 0, 4].sum()
     far = int(torch.argmax((xs - top_x) ** 2 + (ys - 4.0) ** 2))
     heading = np.degrees(np.arctan2(float(top_x - xs[far]), float(ys[far] - 4.0)))
-    assert heading < augment.FLAG_STEEPEST_DEG + 8  # 30 + 65 would be 95 degrees: turned back to the steepest
+    assert steepest - 8 < heading < steepest + 8  # 30 + 65 would be 95 degrees: turned back to the steepest
 
 
 def test_flags_go_only_to_the_chosen_1s_with_ink():
