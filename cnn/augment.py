@@ -1,8 +1,8 @@
 """Batched random augmentation of MNIST digits: an affine map (rotation, scale, shear, shift), never flips, and an
 optional elastic distortion (Simard, Steinkraus and Platt, 2003), all in one grid_sample; and three changes of how the
 digit was written: its strokes made thicker or thinner (grey-level dilation and erosion), the whole image blurred by
-sampling it down to a few pixels and back up, as low-resolution and thick-pen digits reach the network, and a flag
-drawn onto a 1, as many people write it."""
+sampling it down to a few pixels and back up, as low-resolution and thick-pen digits reach the network, a flag
+drawn onto a 1, as many people write it, and a 7's bar cut short, as a 7 written quickly."""
 
 from __future__ import annotations
 
@@ -158,8 +158,8 @@ def add_flags(
     as many people write a 1: `length` (N,) a share of the ink's height, `turn` (N,) the angle in radians between the
     flag and the stem (the line from the top inked row's centre of ink to the bottom one's), so a slanted 1 gets a
     flag slanted with it, though never further than `steepest` degrees from straight down. The flag starts half a
-    stroke below the top, is drawn as wide as the digit's strokes (its
-    ink over its height) with a one-pixel anti-aliased edge, and never darkens the image."""
+    stroke below the top, is drawn as wide as the digit's strokes (its ink over its height) with a one-pixel
+    anti-aliased edge, and never darkens the image."""
     n, _, height, width = x.shape
     img = x[:, 0]  # (N, H, W)
     rows = (img > 0.3).any(2)  # (N, H): rows with ink
