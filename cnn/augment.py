@@ -1,5 +1,5 @@
 """Batched random augmentation of MNIST digits: an affine map (rotation, scale, shear, shift), never flips, and an
-optional elastic distortion (Simard, Steinkraus and Platt, 2003), all in one grid_sample; and three changes of how the
+optional elastic distortion (Simard, Steinkraus and Platt, 2003), all in one grid_sample; and four changes of how the
 digit was written: its strokes made thicker or thinner (grey-level dilation and erosion), the whole image blurred by
 sampling it down to a few pixels and back up, as low-resolution and thick-pen digits reach the network, a flag
 drawn onto a 1, as many people write it, and a 7's bar cut short, as a 7 written quickly."""
