@@ -21,7 +21,7 @@ from cnn.explain import UNSURE_BELOW
 from cnn.features import forward_with_maps, kernels, tile
 from cnn import robustness
 from cnn.model import (
-    FEATURE_LAYERS, IMAGE_SIZE, TRAIN_HINT, ConvNet, WeightsError, count_parameters, load, predict_proba,
+    FEATURE_LAYERS, IMAGE_SIZE, READING, TRAIN_HINT, ConvNet, WeightsError, count_parameters, load, page_reading,
 )
 from cnn.paths import DEFAULT_WEIGHTS, ROBUSTNESS, metadata_path, shipped_networks, shown
 from cnn.preprocess import BOX, SIZE, bold_for_its_size, preprocess_steps, too_small
@@ -282,6 +282,7 @@ def prediction_ui(
     if advice:
         st.info(advice, icon="✏️")
     chart(probability_figure(probs), probabilities_alt(probs), key="probs")
+    st.caption(READING + " The parts below explain the image as drawn.")
 
 
 def dense_reading_ui(image: np.ndarray) -> None:
@@ -290,7 +291,7 @@ def dense_reading_ui(image: np.ndarray) -> None:
     if model is None:
         st.caption(f"No dense network to compare: {literal(error)}")
         return
-    probs = predict_proba(model, image)[0]
+    probs = page_reading(model, image)[0]
     top = int(probs.argmax())
     st.html(f"<div><b>A dense network reads it as {top}</b> ({html.escape(percent(probs[top]))})</div>"
             + bars_html(probs))
@@ -423,7 +424,8 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
     probs, maps = (None, None)
     if image is not None and model is not None and not_read is None:
         with guarded("The prediction"):
-            probs, maps = forward_with_maps(model, image)
+            maps = forward_with_maps(model, image)[1]  # of the image as drawn
+            probs = page_reading(model, image)[0]
     if probs is not None:
         answer.html(short_answer_html(probs))
     with predicted:  # written first, though shown third: the answer reaches the screen before the figures

@@ -14,8 +14,8 @@ Sets drawn on a 280x280 canvas and prepared by canvas_to_mnist exactly as the pa
 --by-pen measures the first network's accuracy by how wide the pen is for the digit's size, against the share
 cnn.preprocess.BOLD_PEN at which the page advises a thinner pen.
 
---widths also measures each network averaged over three stroke widths (cnn.model.predict_proba_widths), and both
-on MNIST's validation split, on which such choices are made.
+Each network reads as the page does: the mean over three stroke widths (cnn.model.page_reading). --widths also
+measures one plain pass of each, and both on MNIST's validation split, on which such choices are made.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from cnn.checkpoint import MetadataError, load_metadata
-from cnn.model import load, predict_proba, predict_proba_widths
+from cnn.model import load, page_reading, predict_proba
 from cnn.paths import WEIGHTS_DIR, shown
 from cnn.preprocess import canvas_to_mnist
 from cnn.preprocess import BOLD_PEN, preprocess_steps
@@ -101,7 +101,7 @@ def by_pen(model, per_digit: int = 20, seed: int = 3) -> None:
             steps = preprocess_steps(canvas)
             top, bottom, left, right = steps.box
             ratio = share * extent / max(bottom - top, right - left)
-            hit = bool(predict_proba(model, steps.final).argmax() == d)
+            hit = bool(page_reading(model, steps.final).argmax() == d)
             hits.append(hit)
             ratios.append(ratio)
             (advised if ratio >= BOLD_PEN else plain).append(hit)
@@ -113,7 +113,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     shipped = [p for p in sorted(WEIGHTS_DIR.glob("*.pt")) if not p.name.endswith(".snapshots.pt")]  # weights only
     p.add_argument("--weights", nargs="+", default=[str(p) for p in shipped])
-    p.add_argument("--widths", action="store_true", help="also averaged over three stroke widths, and on validation")
+    p.add_argument("--widths", action="store_true", help="also one plain pass of each network, and on validation")
     p.add_argument("--by-pen", action="store_true", help="the first network's accuracy by the pen's width")
     args = p.parse_args()
     if args.by_pen:
@@ -131,17 +131,17 @@ def main() -> None:
         images, labels = prepared(hard_canvases(kind))
         sets[f"{kind} ({len(labels):,})"] = (images, labels)
     width = max(len(str(p)) for p in args.weights) + 2
-    print(f"{'weights':<{width}}{'recipe':<{8 + 9 * bool(args.widths)}}" + "".join(f"{name:>26}" for name in sets))
+    print(f"{'weights':<{width}}{'recipe':<{17}}" + "".join(f"{name:>26}" for name in sets))
     for path in args.weights:
         model = load(path)
         try:
             recipe = str(load_metadata(path).get("recipe", "?"))
         except MetadataError:
             recipe = "?"
-        readings = {"": predict_proba} | ({" 3 widths": predict_proba_widths} if args.widths else {})
+        readings = {" 3 widths": page_reading} | ({" one pass": predict_proba} if args.widths else {})
         for suffix, predict in readings.items():
             scores = [float((predict(model, images).argmax(1) == labels).mean()) for images, labels in sets.values()]
-            print(f"{shown(path):<{width}}{(recipe + suffix):<{8 + 9 * bool(args.widths)}}"
+            print(f"{shown(path):<{width}}{(recipe + suffix):<17}"
                   + "".join(f"{s:>26.2%}" for s in scores))
 
 

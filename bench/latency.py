@@ -22,7 +22,7 @@ from cnn.canvas import decode_png
 from cnn.conv2d import conv2d
 from cnn.explain import grad_cam, input_gradient, mc_dropout, occlusion
 from cnn.features import feature_maps, forward_with_maps
-from cnn.model import load, predict_proba
+from cnn.model import load, page_reading, predict_proba
 from cnn.paths import shipped_networks
 from cnn.perturb import Move, apply
 from cnn.robustness import readings_along
@@ -42,13 +42,14 @@ def median_ms(fn, repeats: int) -> float:
 
 def the_three(model, canvas):
     image = canvas_to_mnist(canvas)
-    return predict_proba(model, image), feature_maps(model, image)
+    return page_reading(model, image), feature_maps(model, image)
 
 
 def a_stroke(model, dense, png: bytes):
-    """What the page computes for a stroke with the first screen only: the canvas read, prepared, both readings."""
+    """What the page computes for a stroke with the first screen only: the canvas read, prepared, the feature maps,
+    and both networks' readings over three stroke widths."""
     image = preprocess_steps(decode_png(png, 280, 280)).final
-    return forward_with_maps(model, image), predict_proba(dense, image)
+    return forward_with_maps(model, image), page_reading(model, image), page_reading(dense, image)
 
 
 def main() -> None:
@@ -68,21 +69,20 @@ def main() -> None:
     rows = [
         ("decode_png: the canvas's PNG, size checked first", lambda: decode_png(png, 280, 280)),
         ("canvas_to_mnist", lambda: canvas_to_mnist(canvas)),
-        ("predict_proba", lambda: predict_proba(model, image)),
+        ("predict_proba: one plain pass", lambda: predict_proba(model, image)),
+        ("page_reading: the mean over three stroke widths, the page's reading", lambda: page_reading(model, image)),
         ("feature_maps", lambda: feature_maps(model, image)),
-        ("canvas_to_mnist + predict_proba + feature_maps", lambda: the_three(model, canvas)),
-        ("what a stroke runs: decode_png + preprocess_steps + forward_with_maps",
-         lambda: forward_with_maps(model, preprocess_steps(decode_png(png, 280, 280)).final)),
-        ("Step by step tab: preprocess_steps + predict_proba", lambda: predict_proba(model, preprocess_steps(canvas).final)),
+        ("canvas_to_mnist + page_reading + feature_maps", lambda: the_three(model, canvas)),
+        ("Step by step tab: preprocess_steps + page_reading", lambda: page_reading(model, preprocess_steps(canvas).final)),
         ("How sure tab: mc_dropout (30 passes)", lambda: mc_dropout(model, image)),
         ("Why tab: occlusion (169 patches, all digits)", lambda: occlusion(model, image)),
         ("Why tab: grad_cam", lambda: grad_cam(model, image, 5)),
         ("Why tab: input_gradient", lambda: input_gradient(model, image, 5)),
         ("2D tab: conv2d 28x28, 3x3", lambda: conv2d(image, kernel, "same")),
-        ("first screen: the dense 784-44-10 network's reading", lambda: predict_proba(nets["dense44"], image)),
+        ("first screen: the dense 784-44-10 network's reading", lambda: page_reading(nets["dense44"], image)),
         ("what a stroke runs, with the dense reading beside the prediction", lambda: a_stroke(model, nets["dense44"], png)),
         ("Move it tab: one moved image read by all three networks",
-         lambda: [predict_proba(m, apply(image, Move(dx=3, dy=-2, rotate=15, scale=0.9, stroke=1, noise=0.1)).numpy())
+         lambda: [page_reading(m, apply(image, Move(dx=3, dy=-2, rotate=15, scale=0.9, stroke=1, noise=0.1)).numpy())
                   for m in nets.values()]),
         ("Move it tab, what a stroke adds: 17 shifts (the one set now among them), all three networks",
          lambda: readings_along(nets, image, Move(dx=3, rotate=15, noise=0.1), "dx")),

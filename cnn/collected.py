@@ -6,7 +6,7 @@ import numpy as np
 import torch.nn as nn
 
 from cnn.evaluate import report
-from cnn.model import NUM_CLASSES, predict_proba
+from cnn.model import NUM_CLASSES, page_reading
 
 
 def confused_pairs(confusion: np.ndarray, top: int = 5) -> list[tuple[int, int, int]]:
@@ -24,7 +24,7 @@ def class_report(networks: dict[str, nn.Module], images: np.ndarray, labels: np.
     counts = np.bincount(labels, minlength=NUM_CLASSES).tolist()
     out = {}
     for name, model in networks.items():
-        probs = predict_proba(model, images) if len(images) else np.zeros((0, NUM_CLASSES), np.float32)
+        probs = page_reading(model, images) if len(images) else np.zeros((0, NUM_CLASSES), np.float32)
         r = report(probs, labels)
         r["per_digit_count"] = counts
         r["confused_pairs"] = confused_pairs(np.array(r["confusion"]))

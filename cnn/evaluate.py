@@ -13,7 +13,7 @@ import torch.nn as nn
 from cnn.checkpoint import MetadataError, load_metadata, write_metadata
 from cnn.data import MnistError, load_split, to_float, validation_cut
 from cnn.explain import NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, UNSURE_BELOW, flag_not_a_digit, mc_dropout_batch
-from cnn.model import NUM_CLASSES, WeightsError, load, predict_proba
+from cnn.model import NUM_CLASSES, WIDTH_VARIANTS, WeightsError, load, page_reading, predict_proba
 from cnn.paths import DEFAULT_WEIGHTS, metadata_path
 
 
@@ -97,10 +97,13 @@ def warnings_report(model: nn.Module, images: np.ndarray, probs: np.ndarray, lab
 
 
 def evaluate_model(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> dict:
-    """report() of the model on (N, 28, 28) uint8 images, with warnings_report() added."""
+    """report() of the page's reading (cnn.model.page_reading) on (N, 28, 28) uint8 images, with warnings_report() added,
+    the stroke widths it averages over, and the accuracy of one plain pass for comparison."""
     x = to_float(images)
-    probs = predict_proba(model, x)
-    return {**report(probs, labels, images), **warnings_report(model, x, probs, labels)}
+    probs = page_reading(model, x)
+    one_pass = float((predict_proba(model, x).argmax(1) == np.asarray(labels)).mean()) if len(labels) else 0.0
+    return {**report(probs, labels, images), **warnings_report(model, x, probs, labels),
+            "reading": {"widths": list(WIDTH_VARIANTS), "one_pass_accuracy": round(one_pass, 6)}}
 
 
 def fit_report(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> dict:
@@ -124,7 +127,11 @@ def _share(a: float | None) -> str:
 
 
 def format_report(r: dict, title: str = "test accuracy") -> str:
-    lines = [f"{title}: {r['accuracy']:.4%} ({r['count'] - r['errors']}/{r['count']}), loss {r['loss']:.4f}", ""]
+    lines = [f"{title}: {r['accuracy']:.4%} ({r['count'] - r['errors']}/{r['count']}), loss {r['loss']:.4f}"]
+    if isinstance(r.get("reading"), dict):
+        lines.append(f"  the page's reading, averaged over stroke widths {r['reading']['widths']}; one plain pass: "
+                     f"{r['reading']['one_pass_accuracy']:.4%}")
+    lines.append("")
     lines.append("per-class accuracy:")
     lines += [f"  {d}: {a:.2%}" for d, a in enumerate(r["per_class_accuracy"])]
     lines += ["", "confusion matrix (rows: true digit, columns: predicted):"]

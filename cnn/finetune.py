@@ -18,7 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cnn.augment import Affine, random_affine
-from cnn.model import NUM_CLASSES, as_batch
+from cnn.model import NUM_CLASSES, as_batch, page_reading
 
 GENTLE = Affine(rotate_deg=8.0, scale=0.08, shear=0.1, shift_px=1.5)  # the visitor's drawings, moved a little
 
@@ -52,10 +52,10 @@ def held_out_split(labels: np.ndarray, share: float, seed: int = 0) -> tuple[np.
 
 
 def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> float:
+    """The share of images the page's reading (cnn.model.page_reading) gets right."""
     if not len(labels):
         return float("nan")
-    with torch.inference_mode():
-        return float((model(as_batch(images)).argmax(1).numpy() == np.asarray(labels)).mean())
+    return float((page_reading(model, images).argmax(1) == np.asarray(labels)).mean())
 
 
 @dataclass

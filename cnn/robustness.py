@@ -21,7 +21,7 @@ import numpy as np
 
 from cnn.checkpoint import MetadataError, load_metadata
 from cnn.data import MnistError, load_split, to_float
-from cnn.model import WeightsError, load, predict_proba
+from cnn.model import WeightsError, load, page_reading
 from cnn.paths import ROBUSTNESS, shipped_networks, shown
 from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply, apply_each
 
@@ -47,7 +47,7 @@ def readings_along(models: dict, image: np.ndarray, move: Move, control: str) ->
     """`image` under `move` with one control swept over its values: the (V, 28, 28) moved images, and each network's
     (V, 10) probabilities for them, computed in one batch per network."""
     moved = apply_each(image, [replace(move, **{control: v}) for v in CONTROLS[control]]).numpy()  # (V, 28, 28)
-    return moved, {name: predict_proba(model, moved) for name, model in models.items()}
+    return moved, {name: page_reading(model, moved) for name, model in models.items()}
 
 
 def at_value(control: str, value) -> int | None:
@@ -75,7 +75,7 @@ def sweep(models: dict, images: np.ndarray, labels: np.ndarray) -> dict:
         for v in values:
             moved = apply(images, make(v)).numpy()
             for arch, model in models.items():
-                accuracy[arch].append(round(float((predict_proba(model, moved).argmax(1) == labels).mean()), 6))
+                accuracy[arch].append(round(float((page_reading(model, moved).argmax(1) == labels).mean()), 6))
         out[name] = {"what": what, "values": values, "accuracy": accuracy}
     return out
 

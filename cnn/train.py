@@ -579,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
         train_seconds = time.perf_counter() - t0 - (recorder.seconds if recorder else 0.0)
         test = evaluate_model(model, test_images, test_labels)
         generalisation = fit_report(model, images, labels)
-        print(f"test accuracy: {test['accuracy']:.4%} on {test['count']} images (loss {test['loss']:.4f})")
+        print(f"test accuracy: {test['accuracy']:.4%} on {test['count']} images (loss {test['loss']:.4f}), the page's "
+              f"reading over three stroke widths; one plain pass {test['reading']['one_pass_accuracy']:.4%}")
         metadata = {
             "arch": args.arch,
             "architecture": summary(model),

@@ -93,6 +93,27 @@ def test_drawn_digit_is_predicted(digit):
     assert float(re.sub(r"[<> %]", "", metric(at, "Probability"))) > 50
 
 
+def test_the_prediction_is_the_mean_over_three_stroke_widths():
+    """The page reads the image as drawn, thinner and thicker, and says so; one plain pass would read otherwise."""
+    import json
+
+    from cnn.model import READING, load, page_reading, predict_proba
+    from cnn.preprocess import canvas_to_mnist
+
+    drawing = draw_digit(9)
+    image = canvas_to_mnist(drawing)
+    model = load()
+    expected, one_pass = page_reading(model, image)[0], predict_proba(model, image)[0]
+    assert np.abs(expected - one_pass).max() > 1e-4  # the two readings differ on this drawing
+    at = run_app(drawing)
+    assert not at.exception
+    bars = [t for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]
+            if t.get("type") == "bar" and t.get("x") == [str(d) for d in range(10)]]
+    shown = np.frombuffer(base64.b64decode(bars[0]["y"]["bdata"]), dtype=bars[0]["y"]["dtype"])
+    np.testing.assert_allclose(shown, expected, atol=1e-6)
+    assert any(READING in c.value for c in at.caption)
+
+
 @pytest.mark.parametrize(
     "p, decimals, shown",
     [(1.0, 1, "> 99.9%"), (0.99996, 1, "> 99.9%"), (0.9994, 1, "99.9%"), (0.5, 1, "50.0%"), (0.00004, 1, "< 0.1%"),
@@ -263,11 +284,13 @@ def test_2d_explorer_matches_the_networks_conv1():
     from cnn.preprocess import canvas_to_mnist
 
     drawing = draw_digit(2)
-    # the step where channel 5 responds most: a position on the stroke
-    step = int(feature_maps(load(), canvas_to_mnist(drawing))["conv1"][5].argmax())
-    at = run_app(drawing, analysis="2D convolution", c2d_channel=5, c2d_step_26x26=step)
+    # the channel that responds most to this drawing, at the step where it does: a position on the stroke
+    maps = feature_maps(load(), canvas_to_mnist(drawing))["conv1"]
+    channel = int(maps.max(axis=(1, 2)).argmax())
+    step = int(maps[channel].argmax())
+    at = run_app(drawing, analysis="2D convolution", c2d_channel=channel, c2d_step_26x26=step)
     assert not at.exception
-    line = next(m.value for m in at.markdown if "The network's own conv1 channel 5" in m.value)
+    line = next(m.value for m in at.markdown if f"The network's own conv1 channel {channel}" in m.value)
     ours, network = [float(v) for v in re.findall(r"\*\*(-?[\d.]+)\*\*", line)]
     assert ours == network and ours > 0
     assert "the same number" in line

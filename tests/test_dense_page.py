@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cnn import paths
-from cnn.model import load, predict_proba
+from cnn.model import load, page_reading
 from cnn.paths import shipped_networks
 from cnn.perturb import Move, apply
 from cnn.preprocess import canvas_to_mnist
@@ -26,7 +26,7 @@ def nets():
 def test_the_dense_reading_sits_beside_the_prediction(nets):
     drawing = draw_digit(5)
     at = run_app(drawing)
-    probs = predict_proba(nets["dense44"], canvas_to_mnist(drawing))[0]
+    probs = page_reading(nets["dense44"], canvas_to_mnist(drawing))[0]
     (reading,) = [h.proto.body for h in at.get("html") if "A dense network reads it as" in h.proto.body]
     assert f"<b>A dense network reads it as {probs.argmax()}</b>" in reading
     from ui.figures import percent
@@ -66,10 +66,10 @@ def test_move_it_reads_the_moved_image_with_every_network(nets, move):
     assert not at.exception and not at.error
     moved = apply(canvas_to_mnist(drawing), move).numpy()
     for name in COMPARED:
-        probs = predict_proba(nets[name], moved)[0]
+        probs = page_reading(nets[name], moved)[0]
         assert metric(at, f"{NETWORK_NAMES[name]} reads") == str(probs.argmax())
     captions = [shown(c.value) for c in at.caption if shown(c.value).startswith("p(")]
-    expected = [predict_proba(nets[n], moved)[0][7] for n in COMPARED]
+    expected = [page_reading(nets[n], moved)[0][7] for n in COMPARED]
     assert len(captions) == 3 and all(c.startswith("p(7): ") for c in captions)
     from ui.figures import percent
 
@@ -86,7 +86,7 @@ def test_the_sweep_matches_each_moved_image_read_alone(nets):
     for i, dx in enumerate(CONTROLS["dx"]):
         one = apply(image, Move(dx=dx, dy=2, rotate=10)).numpy()
         for name, model in models.items():
-            assert along[name][i] == pytest.approx(float(predict_proba(model, one)[0][4]), abs=1e-6)
+            assert along[name][i] == pytest.approx(float(page_reading(model, one)[0][4]), abs=1e-6)
 
 
 def test_move_it_without_a_drawing_asks_for_one():

@@ -135,11 +135,11 @@ def test_a_full_canvas_takes_no_more_strokes_until_cleared():
 
 
 def test_a_dot_is_not_read_as_a_digit():
-    from cnn.model import load, predict_proba
+    from cnn.model import load, page_reading
     from cnn.preprocess import canvas_to_mnist
 
     dot = render([np.array([[140.0, 140.0]])], 280, 280, pen=20)
-    probs = predict_proba(load(), canvas_to_mnist(dot))[0]
+    probs = page_reading(load(), canvas_to_mnist(dot))[0]
     assert probs.argmax() == 0 and probs.max() > 0.9  # why: blown up to 20x20, a dot is a disc, a confident 0
     at = run_app(dot, analysis="How sure is it?")
     assert not at.exception

@@ -7,23 +7,26 @@ import pytest
 
 from cnn.checkpoint import load_metadata
 from cnn.evaluate import decode_image, evaluate_model
-from cnn.model import count_parameters, load, predict_proba
+from cnn.model import WIDTH_VARIANTS, count_parameters, load, page_reading
 from cnn.paths import DEFAULT_WEIGHTS, WEIGHTS_DIR
 
 KERAS_WEIGHTS = WEIGHTS_DIR / "mnist_cnn_keras.pt"
 
 
 @pytest.mark.parametrize(
-    "weights, recipe, at_least",
-    # best: issue 5 asks 99.5% (measured 99.57%); keras: the seed's Keras run reached 99.22%, this one 99.16%.
-    [(DEFAULT_WEIGHTS, "best", 0.995), (KERAS_WEIGHTS, "keras", 0.991)],
+    "weights, recipe, reading, at_least",
+    # best, on the page's reading (three stroke widths): issues 5 and 15 ask 99.5%. keras, never read by the page,
+    # reproduces the lesson's run and is held to it as that run was measured, one plain pass: the seed's Keras run
+    # reached 99.22%, this one 99.16%.
+    [(DEFAULT_WEIGHTS, "best", "the page's", 0.995), (KERAS_WEIGHTS, "keras", "one pass", 0.991)],
 )
-def test_shipped_weights_score_what_they_claim(mnist_test, weights, recipe, at_least):
+def test_shipped_weights_score_what_they_claim(mnist_test, weights, recipe, reading, at_least):
     images, labels = mnist_test
     r = evaluate_model(load(weights), images, labels)
-    print(f"\n{weights.name}: {r['accuracy']:.4%} on the {r['count']} MNIST test images")
+    one_pass = r["reading"]["one_pass_accuracy"]
+    print(f"\n{weights.name}: {r['accuracy']:.4%} on the {r['count']} MNIST test images, {one_pass:.4%} on one pass")
     assert r["count"] == 10_000
-    assert r["accuracy"] >= at_least
+    assert (r["accuracy"] if reading == "the page's" else one_pass) >= at_least
     meta = load_metadata(weights)
     assert meta["recipe"] == recipe
     # The metadata was measured, not typed in: it agrees with this run to the image.
@@ -34,6 +37,7 @@ def test_shipped_weights_score_what_they_claim(mnist_test, weights, recipe, at_l
     assert all(np.array_equal(decode_image(m["image"]), images[m["index"]]) for m in stored)
     # what the page quotes of its unsure and not-a-digit warnings was measured on these weights too
     assert meta["test"]["unsure"] == r["unsure"] and meta["test"]["not_a_digit"] == r["not_a_digit"]
+    assert meta["test"]["reading"] == r["reading"] and r["reading"]["widths"] == list(WIDTH_VARIANTS)
 
 
 def test_shipped_metadata_describes_the_network():
@@ -78,5 +82,5 @@ def test_the_shipped_robustness_figures_are_those_of_the_shipped_weights(mnist_t
         moved = apply(x, move).numpy()
         s = data["sweeps"][sweep]
         for name, path in shipped_networks().items():
-            accuracy = float((predict_proba(load(path), moved).argmax(1) == labels).mean())
+            accuracy = float((page_reading(load(path), moved).argmax(1) == labels).mean())
             assert s["accuracy"][name][s["values"].index(value)] == pytest.approx(accuracy, abs=1e-6), (sweep, name)

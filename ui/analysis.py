@@ -9,7 +9,7 @@ from cnn.augment import BLUR_SIZES, affine_of
 from cnn.explain import (
     MC_SAMPLES, NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, UNSURE_BELOW, grad_cam, input_gradient, mc_dropout, occlusion,
 )
-from cnn.model import ConvNet, predict_proba
+from cnn.model import ConvNet, page_reading
 from cnn.preprocess import BOX, CENTRE, SIZE, preprocess_steps
 from ui.alt import chart, heat_alt, probabilities_alt
 from ui.figures import overlay_figure, percent, probability_figure
@@ -104,7 +104,7 @@ def steps_ui(model: ConvNet | None, rgba: np.ndarray, meta: dict) -> None:
         col.image(img, caption=caption, clamp=True, width="stretch", alt=f"Your drawing, {caption}")
     if model is None:
         return
-    probs = predict_proba(model, steps.final)[0]
+    probs = page_reading(model, steps.final)[0]
     top_digit = int(probs.argmax())
     left_col, right_col = st.columns([1, 2])
     left_col.metric("Read with these steps", str(top_digit))
@@ -157,9 +157,9 @@ def sure_ui(model: ConvNet, image: np.ndarray, meta: dict) -> None:
     st.markdown(
         f"While the network was trained, dropout silenced each of the {features:,} features before the last layer "
         f"independently, with probability {p:g}, at every step: about {p * features:,.0f} of them (± {spread:.0f}) "
-        f"each time. Here it is switched back on and the drawing is read **{MC_SAMPLES} times**, each with a new "
-        "random mask (Monte Carlo dropout). A digit the network knows well keeps its answer under every mask tried; "
-        "a doubtful one changes answers."
+        f"each time. Here it is switched back on and the drawing, as drawn, is read **{MC_SAMPLES} times**, each "
+        "with a new random mask (Monte Carlo dropout). A digit the network knows well keeps its answer under every "
+        "mask tried; a doubtful one changes answers."
     )
     a, b, c = st.columns(3)
     a.metric("Mean probability of " + str(top), percent(mc.mean[top]), f"± {mc.std[top]:.1%}", delta_color="off")

@@ -14,7 +14,7 @@ from cnn.drawings import (
     ENV_TEACHER_KEY, DrawingsStore, StoreError, canvas_png, export_zip, new_session_id, teacher_key_ok,
 )
 from cnn.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, fine_tune
-from cnn.model import predict_proba
+from cnn.model import page_reading
 from ui.alt import chart, confusion_alt
 from ui.figures import NETWORK_NAMES, confusion_figure, percent
 from ui.markdown import literal
@@ -195,7 +195,7 @@ def personal_reading_ui(image: np.ndarray) -> None:
     result = st.session_state.get("personal")
     if result is None:
         return
-    probs = predict_proba(result.model, image)[0]
+    probs = page_reading(result.model, image)[0]
     top = int(probs.argmax())
     st.markdown(f"**Your personal copy reads it as {top}** ({literal(percent(probs[top]))})")
 

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnn.augment import Affine
-from cnn.model import predict_proba
+from cnn.model import page_reading
 from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply, validate
 from cnn.robustness import CONTROLS, at_value, readings_along
 from ui.alt import chart, image_alt, robustness_alt, sweep_alt
@@ -60,7 +60,7 @@ def move_ui(models: dict, image: np.ndarray, digit: int, robustness: dict | None
     now = at_value(control, getattr(move, control))
     if now is None:
         moved = apply(image, move).numpy()
-        probs_now = {name: predict_proba(model, moved)[0] for name, model in models.items()}
+        probs_now = {name: page_reading(model, moved)[0] for name, model in models.items()}
     else:
         moved, probs_now = sweep_images[now], {name: p[now] for name, p in sweep_probs.items()}
     with left:
