@@ -19,7 +19,7 @@ from cnn.strokes import draw_digit
 from cnn.train import optimizer_name
 from tests.test_app import run_app, shown
 from ui.analysis import a_digit, flag_figures, training_inputs, unsure_figures
-from ui.figures import probability_figure
+from ui.figures import percent, probability_figure
 
 KERAS_WEIGHTS = paths.WEIGHTS_DIR / "mnist_cnn_keras.pt"
 TEXT_ELEMENTS = ("markdown", "caption", "error", "warning", "info", "success")
@@ -214,10 +214,12 @@ def test_hover_and_gallery_never_show_a_certainty():
     probs[3] = 1.0  # a float32 softmax saturated at 1
     fig = probability_figure(probs)
     assert fig.data[0].customdata[3] == "&gt; 99.99%" and "100" not in "".join(fig.data[0].customdata)
+    assert percent(0.9956, 0) == "> 99%"  # a confidently wrong test digit once shown as 100%
     at = run_app(None, lessons="How it was trained")
     captions = [c for img in at.get("image") for c in img.captions]
-    assert captions and not any("100%" in c for c in captions)
-    assert any("(> 99%)" in c for c in captions)  # the most confidently wrong, 0.9956 once shown as 100%
+    wrong = load_metadata(paths.DEFAULT_WEIGHTS)["test"]["misclassified"]
+    assert captions and set(captions) <= {f"{w['label']} → {w['predicted']} ({percent(w['probability'], 0)})" for w in wrong}
+    assert not any("100%" in c for c in captions)
 
 
 # --- 11 and 12. what the feature maps and Monte Carlo dropout are ---------------------------------------------------

@@ -49,9 +49,9 @@ def test_shipped_metadata_describes_the_network():
 
 @pytest.mark.parametrize(
     "name, arch, parameters, at_least",
-    # the dense networks' accuracy as measured when they were trained (README), less half a point
-    [("dense44", "dense44", 34_990, 0.964), ("dense30", "dense30", 23_860, 0.950),
-     ("dense44, no dropout", "dense44", 34_990, 0.975), ("dense30, no dropout", "dense30", 23_860, 0.971)],
+    # the dense networks' accuracy on the page's reading as measured when they were trained (README), less half a point
+    [("dense44", "dense44", 34_990, 0.960), ("dense30", "dense30", 23_860, 0.946),
+     ("dense44, no dropout", "dense44", 34_990, 0.975), ("dense30, no dropout", "dense30", 23_860, 0.970)],
 )
 def test_shipped_dense_networks_score_what_they_claim(mnist_test, name, arch, parameters, at_least):
     from cnn.model import arch_of
