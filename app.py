@@ -18,7 +18,7 @@ from streamlit_drawable_canvas import st_canvas
 from cnn.canvas import MAX_STROKES, CanvasError, read_drawing, strokes_in_state
 from cnn.checkpoint import MetadataError, load_metadata
 from cnn.explain import UNSURE_BELOW
-from cnn.features import forward_with_maps, kernels, tile
+from cnn.features import kernels, read_with_maps, tile
 from cnn import robustness
 from cnn.model import (
     FEATURE_LAYERS, IMAGE_SIZE, READING, TRAIN_HINT, ConvNet, WeightsError, count_parameters, load, page_reading,
@@ -424,8 +424,7 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
     probs, maps = (None, None)
     if image is not None and model is not None and not_read is None:
         with guarded("The prediction"):
-            maps = forward_with_maps(model, image)[1]  # of the image as drawn
-            probs = page_reading(model, image)[0]
+            probs, maps = read_with_maps(model, image)
     if probs is not None:
         answer.html(short_answer_html(probs))
     with predicted:  # written first, though shown third: the answer reaches the screen before the figures

@@ -21,7 +21,7 @@ from PIL import Image
 from cnn.canvas import decode_png
 from cnn.conv2d import conv2d
 from cnn.explain import grad_cam, input_gradient, mc_dropout, occlusion
-from cnn.features import feature_maps, forward_with_maps
+from cnn.features import feature_maps, read_with_maps
 from cnn.model import load, page_reading, predict_proba
 from cnn.paths import shipped_networks
 from cnn.perturb import Move, apply
@@ -49,7 +49,7 @@ def a_stroke(model, dense, png: bytes):
     """What the page computes for a stroke with the first screen only: the canvas read, prepared, the feature maps,
     and both networks' readings over three stroke widths."""
     image = preprocess_steps(decode_png(png, 280, 280)).final
-    return forward_with_maps(model, image), page_reading(model, image), page_reading(dense, image)
+    return read_with_maps(model, image), page_reading(dense, image)
 
 
 def main() -> None:
@@ -72,6 +72,7 @@ def main() -> None:
         ("predict_proba: one plain pass", lambda: predict_proba(model, image)),
         ("page_reading: the mean over three stroke widths, the page's reading", lambda: page_reading(model, image)),
         ("feature_maps", lambda: feature_maps(model, image)),
+        ("read_with_maps: the page's reading and the drawing's maps in one batch", lambda: read_with_maps(model, image)),
         ("canvas_to_mnist + page_reading + feature_maps", lambda: the_three(model, canvas)),
         ("Step by step tab: preprocess_steps + page_reading", lambda: page_reading(model, preprocess_steps(canvas).final)),
         ("How sure tab: mc_dropout (30 passes)", lambda: mc_dropout(model, image)),

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnn.model import FEATURE_LAYERS, ConvNet, as_batch
+from cnn.model import FEATURE_LAYERS, NUM_CLASSES, WIDTH_VARIANTS, ConvNet, as_batch, width_variants
 
 
 def forward_with_maps(model: ConvNet, image: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -23,6 +23,21 @@ def forward_with_maps(model: ConvNet, image: np.ndarray) -> tuple[np.ndarray, di
             if name in FEATURE_LAYERS:
                 maps[name] = x[0].float().cpu().numpy()  # (C, H, W)
         probs = F.softmax(x.float(), dim=1)[0].cpu().numpy()  # (10,)
+    return probs, maps
+
+
+def read_with_maps(model: ConvNet, image: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """What a stroke needs, in one batched pass: the page's reading of one (28, 28) image (cnn.model.page_reading,
+    the mean over WIDTH_VARIANTS) and the feature maps {layer: (C, H, W)} of the image as drawn."""
+    drawn = WIDTH_VARIANTS.index(0.0)
+    x = width_variants(image).to(next(model.parameters()).device)  # (len(WIDTH_VARIANTS), 1, 28, 28)
+    maps = {}
+    with torch.inference_mode():
+        for name, layer in model.named_children():  # layer by layer, as forward_with_maps, for the same reason
+            x = layer(x)
+            if name in FEATURE_LAYERS:
+                maps[name] = x[drawn].float().cpu().numpy()  # (C, H, W)
+        probs = F.softmax(x.float(), dim=1).reshape(len(WIDTH_VARIANTS), NUM_CLASSES).mean(0).cpu().numpy()  # (10,)
     return probs, maps
 
 

@@ -323,13 +323,18 @@ def predict_proba(model: ConvNet, images: np.ndarray, batch_size: int = 4096) ->
 WIDTH_VARIANTS = (0.0, -0.5, 0.5)  # as drawn, strokes half a pixel thinner each side, half a pixel thicker
 
 
+def width_variants(images: np.ndarray, amounts=WIDTH_VARIANTS) -> torch.Tensor:
+    """(len(amounts) * N, 1, 28, 28): the N images with their strokes changed by each amount in turn
+    (cnn.augment.change_stroke_width; 0 leaves an image as it is), all of the first amount first."""
+    x = as_batch(images)
+    return torch.cat([change_stroke_width(x, torch.full((len(x),), a)) for a in amounts])
+
+
 def predict_proba_widths(model: ConvNet, images: np.ndarray, amounts=WIDTH_VARIANTS) -> np.ndarray:
     """Test-time averaging over stroke widths: the mean of the (N, 10) probabilities of each image as drawn and with
-    its strokes made thinner and thicker (cnn.augment.change_stroke_width), three forward passes in one batch."""
-    x = as_batch(images)
-    n = len(x)
-    variants = torch.cat([change_stroke_width(x, torch.full((n,), a)) for a in amounts])  # (len(amounts) * N, ...)
-    return predict_proba(model, variants).reshape(len(amounts), n, NUM_CLASSES).mean(axis=0)
+    its strokes made thinner and thicker (width_variants), three forward passes in one batch."""
+    n = len(as_batch(images))
+    return predict_proba(model, width_variants(images, amounts)).reshape(len(amounts), n, NUM_CLASSES).mean(axis=0)
 
 
 READING = (

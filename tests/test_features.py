@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnn.features import feature_maps, forward_with_maps, kernels, tile
-from cnn.model import ConvNet, predict_proba
+from cnn.features import feature_maps, forward_with_maps, kernels, read_with_maps, tile
+from cnn.model import ConvNet, page_reading, predict_proba
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,18 @@ def test_against_a_manual_forward_pass(net):
         np.testing.assert_allclose(maps[name], ref[0].numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(probs, F.softmax(logits, 1)[0].numpy(), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(probs, predict_proba(net, image)[0], rtol=1e-5, atol=1e-7)
+
+
+def test_a_strokes_one_pass_gives_the_pages_reading_and_the_maps_of_the_drawing_as_drawn(net):
+    from cnn.strokes import draw_digit
+    from cnn.preprocess import canvas_to_mnist
+
+    image = canvas_to_mnist(draw_digit(4))
+    probs, maps = read_with_maps(net, image)
+    np.testing.assert_allclose(probs, page_reading(net, image)[0], rtol=1e-5, atol=1e-7)
+    assert np.abs(probs - predict_proba(net, image)[0]).max() > 1e-4  # not one plain pass
+    for name, ref in feature_maps(net, image).items():
+        np.testing.assert_allclose(maps[name], ref, rtol=1e-5, atol=1e-6)
 
 
 def test_one_conv1_map_by_hand(net):
