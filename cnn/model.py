@@ -337,10 +337,17 @@ def predict_proba_widths(model: ConvNet, images: np.ndarray, amounts=WIDTH_VARIA
     return predict_proba(model, width_variants(images, amounts)).reshape(len(amounts), n, NUM_CLASSES).mean(axis=0)
 
 
-READING = (
-    "The probabilities are the mean of three readings of this 28×28 image: as drawn, with its strokes half a pixel "
-    "thinner each side, and half a pixel thicker."
-)
+def reading_text(amounts=WIDTH_VARIANTS) -> str:
+    """The page's sentence on what its probabilities are, from the stroke-width changes they average over."""
+    parts = [
+        "as drawn" if a == 0 else f"with strokes {abs(a):g} pixel {'thinner' if a < 0 else 'thicker'} on each side"
+        for a in amounts
+    ]
+    listed = ", ".join(parts[:-1]) + ", and " + parts[-1] if len(parts) > 1 else parts[0]
+    return f"The probabilities are the mean of {len(parts)} readings of this {IMAGE_SIZE}×{IMAGE_SIZE} image: {listed}."
+
+
+READING = reading_text()
 
 
 def page_reading(model: nn.Module, images: np.ndarray) -> np.ndarray:

@@ -306,3 +306,8 @@ def test_training_record():
     at = run_app(None, lessons="How it was trained")
     assert not at.exception and not at.error
     assert metric(at, "Test accuracy").endswith("%")
+    from cnn.checkpoint import load_metadata
+
+    reading = load_metadata(paths.DEFAULT_WEIGHTS)["test"]["reading"]
+    (help_text,) = [m.proto.help for m in at.metric if m.label == "Test accuracy"]
+    assert f"the mean over {len(reading['widths'])} stroke widths; {reading['one_pass_accuracy']:.2%} on one" in help_text

@@ -59,10 +59,10 @@ def training_ui(weights: Path) -> None:
     a, b, c, d = st.columns(4)
     if "test_accuracy" in meta:
         reading = test.get("reading") if isinstance(test.get("reading"), dict) else {}
-        one_pass = reading.get("one_pass_accuracy")
+        one_pass, widths = reading.get("one_pass_accuracy"), reading.get("widths")
         a.metric("Test accuracy", f"{meta['test_accuracy']:.2%}", help="On MNIST's 10,000 test digits, never trained on"
-                 + (f", read as the page reads, over three stroke widths; {one_pass:.2%} on one plain pass"
-                    if isinstance(one_pass, float) else ""))
+                 + (f", read as the page reads, the mean over {len(widths)} stroke widths; {one_pass:.2%} on one "
+                    "plain pass" if isinstance(one_pass, float) and isinstance(widths, list) else ""))
     if "recipe" in meta:
         b.metric("Recipe", str(meta["recipe"]))
     if history:
