@@ -151,6 +151,22 @@ FLAG_TURN_DEG = (30.0, 65.0)  # the angle between the flag and the digit's stem,
 FLAG_STEEPEST_DEG = 65.0  # a flag never turns further than this from straight down: a 7's bar is nearer level
 
 
+def _ink_rows(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For (N, H, W) images: which rows hold ink (N, H), the first and the last of them (N,), and how many rows they
+    span, inclusive (N,)."""
+    rows = (img > 0.3).any(2)
+    top = rows.float().argmax(1)  # argmax gives the first of equal maxima
+    bottom = img.shape[1] - 1 - rows.flip(1).float().argmax(1)
+    return rows, top, bottom, (bottom - top + 1).to(img.dtype)
+
+
+def _ink_centre(img: torch.Tensor, row: torch.Tensor) -> torch.Tensor:
+    """(N,) the column of the centre of ink of each (H, W) image's given row (N,)."""
+    line = img[torch.arange(len(img), device=img.device), row]  # (N, W)
+    cols = torch.arange(img.shape[2], device=img.device, dtype=img.dtype)
+    return (line * cols).sum(1) / line.sum(1).clamp_min(1e-6)
+
+
 def add_flags(
     x: torch.Tensor, chosen: torch.Tensor, length: torch.Tensor, turn: torch.Tensor, steepest: float = FLAG_STEEPEST_DEG
 ) -> torch.Tensor:
@@ -162,19 +178,9 @@ def add_flags(
     anti-aliased edge, and never darkens the image."""
     n, _, height, width = x.shape
     img = x[:, 0]  # (N, H, W)
-    rows = (img > 0.3).any(2)  # (N, H): rows with ink
+    rows, top, bottom, tall = _ink_rows(img)
     chosen = chosen.to(x.device) & rows.any(1)
-    top = rows.float().argmax(1)  # first inked row (argmax gives the first of equal maxima)
-    bottom = height - 1 - rows.flip(1).float().argmax(1)
-    tall = (bottom - top + 1).to(x.dtype)  # (N,)
-    cols = torch.arange(width, device=x.device, dtype=x.dtype)
-    every = torch.arange(n, device=x.device)
-
-    def ink_centre(row: torch.Tensor) -> torch.Tensor:  # (N,) the centre of ink of each image's given row
-        line = img[every, row]  # (N, W)
-        return (line * cols).sum(1) / line.sum(1).clamp_min(1e-6)
-
-    top_x, bottom_x = ink_centre(top), ink_centre(bottom)
+    top_x, bottom_x = _ink_centre(img, top), _ink_centre(img, bottom)
     lean = torch.atan2(top_x - bottom_x, tall)  # (N,) the stem's angle from upright, > 0 when its top leans right
     heading = (lean + turn.to(device=x.device, dtype=x.dtype)).clamp(max=math.radians(steepest))
     stroke = (img.sum((1, 2)) / tall).clamp(1.0, 4.0)  # (N,) a stroke's width, in pixels
@@ -182,7 +188,7 @@ def add_flags(
     span = length.to(device=x.device, dtype=x.dtype) * tall
     dx, dy = -span * torch.sin(heading), span * torch.cos(heading)  # (N,) from the start to the flag's end
     py = (torch.arange(height, device=x.device, dtype=x.dtype) + 0.5).view(1, height, 1)
-    px = (cols + 0.5).view(1, 1, width)
+    px = (torch.arange(width, device=x.device, dtype=x.dtype) + 0.5).view(1, 1, width)
     vx, vy = px - x0.view(n, 1, 1), py - y0.view(n, 1, 1)  # (N, H, W) from the start to each pixel centre
     along = ((vx * dx.view(n, 1, 1) + vy * dy.view(n, 1, 1)) / (dx * dx + dy * dy).view(n, 1, 1)).clamp(0, 1)
     dist = torch.hypot(vx - along * dx.view(n, 1, 1), vy - along * dy.view(n, 1, 1))
@@ -228,20 +234,15 @@ def shorten_bars(x: torch.Tensor, chosen: torch.Tensor, keep: torch.Tensor) -> t
     n, _, height, width = x.shape
     img = x[:, 0]
     inked = img > 0.3  # (N, H, W)
-    rows = inked.any(2)  # (N, H)
+    rows, top, bottom, tall = _ink_rows(img)
     chosen = chosen.to(x.device) & rows.any(1)
-    top = rows.float().argmax(1)
-    bottom = height - 1 - rows.flip(1).float().argmax(1)
-    tall = (bottom - top + 1).to(x.dtype)
     py = torch.arange(height, device=x.device, dtype=x.dtype).view(1, height, 1)
     px = torch.arange(width, device=x.device, dtype=x.dtype).view(1, 1, width)
     rel = py - top.to(x.dtype).view(n, 1, 1)  # (N, H, 1) rows below the top
     bar = inked & (rel < BAR_BAND * tall.view(n, 1, 1))  # (N, H, W)
     right = torch.where(bar, px, torch.full_like(px, -1.0)).amax((1, 2))  # (N,) the bar's rightmost column
     left = torch.where(bar, px, torch.full_like(px, float(width))).amin((1, 2))
-    every = torch.arange(n, device=x.device)
-    line = img[every, bottom]  # (N, W) the bottom row
-    bottom_x = (line * px.view(1, width)).sum(1) / line.sum(1).clamp_min(1e-6)
+    bottom_x = _ink_centre(img, bottom)
     dx, dy = bottom_x - right, tall  # (N,) the stem's direction, downwards
     cut = right - keep.to(device=x.device, dtype=x.dtype) * (right - left)  # (N,) where the kept bar begins
     # how far each pixel lies left of the line through (cut, top) along the stem, in pixels
