@@ -15,6 +15,8 @@ MAX_NUMBER_CHARS = 32  # characters in one typed number
 # A typed number: ASCII digits with an optional sign, point and exponent. Python's float() also takes "1_000", "nan",
 # "inf" and digits of other scripts ("١٢", "１２"); the explorers take only what they show back, refusing the rest.
 NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A fraction of two such numbers, such as 1/3: a mean's weights typed exactly rather than as 0.333333
+FRACTION = re.compile(rf"({NUMBER.pattern})/({NUMBER.pattern})")
 
 
 class TypedTextError(ValueError):
@@ -40,8 +42,8 @@ def max_text_length(numbers: int) -> int:
 def parse_sequence(text: str, what: str = "input", max_len: int = MAX_INPUT) -> np.ndarray:
     """Numbers separated by spaces, commas or semicolons (brackets allowed) -> float64 array.
 
-    Each number is written with ASCII digits, an optional sign, point and exponent (NUMBER), in at most
-    MAX_NUMBER_CHARS characters.
+    Each number is written with ASCII digits, an optional sign, point and exponent (NUMBER), or as a fraction of two
+    of them (FRACTION, such as 1/3), in at most MAX_NUMBER_CHARS characters.
     """
     if not isinstance(text, str):
         raise SequenceError(f"the {what} must be text, such as 1 2 3")
@@ -59,13 +61,16 @@ def parse_sequence(text: str, what: str = "input", max_len: int = MAX_INPUT) -> 
     for t in tokens:
         if len(t) > MAX_NUMBER_CHARS:
             raise SequenceError(f"“{t[:20]}…” in the {what} is longer than {MAX_NUMBER_CHARS} characters", t[:20])
-        if not NUMBER.fullmatch(t):
+        fraction = FRACTION.fullmatch(t)
+        if not (NUMBER.fullmatch(t) or fraction):
             raise SequenceError(
                 f"“{t[:20]}” in the {what} is not a number: use the digits 0 to 9 with an optional sign, point and "
-                "exponent, such as 1 2.5 -3 1e-3",
+                "exponent, or a fraction, such as 1 2.5 -3 1e-3 1/3",
                 t[:20],
             )
-        v = float(t)
+        if fraction and float(fraction[2]) == 0:
+            raise SequenceError(f"“{t[:20]}” in the {what} divides by zero", t[:20])
+        v = float(fraction[1]) / float(fraction[2]) if fraction else float(t)
         if not np.isfinite(v):
             raise SequenceError(f"“{t[:20]}” in the {what} is not a finite number", t[:20])
         if abs(v) > MAX_ABS:

@@ -96,6 +96,10 @@ def test_swap_when_the_kernel_is_longer():
         ("\uff11\uff12", "is not a number"),  # full-width digits: float() reads 12
         ("1 " + "1" * 33, "longer than 32 characters"),
         ("1 2e7", "too large"),
+        ("1/0", "divides by zero"),
+        ("1/3/3", "is not a number"),
+        ("/3", "is not a number"),
+        ("2e7/2", "too large"),
         (" ".join(["1"] * (MAX_INPUT + 1)), f"{MAX_INPUT + 1} values: at most {MAX_INPUT}"),
         ("1 " * 100_000, "characters long"),
     ],
@@ -120,3 +124,7 @@ def test_kernel_limit_and_friendly_formats():
         parse_sequence(" ".join(["1"] * (MAX_KERNEL + 1)), "kernel", MAX_KERNEL)
     np.testing.assert_array_equal(parse_sequence("[1, 2.5; -3]"), [1, 2.5, -3])
     np.testing.assert_array_equal(parse_sequence("1e3 -0"), [1000, 0])
+
+
+def test_a_fraction_is_read_as_its_quotient():
+    np.testing.assert_array_equal(parse_sequence("1/3 -2/4 +1.5/0.5 1e1/4"), [1 / 3, -0.5, 3, 2.5])

@@ -12,7 +12,7 @@ import pytest
 
 from cnn import paths
 from cnn.checkpoint import load_metadata
-from cnn.conv1d import agree_either_way, correlate
+from cnn.conv1d import agree_either_way, correlate, parse_sequence
 from cnn.explain import MC_SAMPLES, mc_dropout
 from cnn.model import load
 from cnn.strokes import draw_digit
@@ -138,6 +138,33 @@ def test_the_two_operations_are_said_to_agree_only_when_they_do():
     np.testing.assert_allclose(correlate([1, 2, 3, 4, 5], [0.5, 0.5], "same").output, [1.5, 2.5, 3.5, 4.5, 2.5])
     at = run_app(None, lessons="1D convolution padding", c1d_x="1 2 3 4 5", c1d_h="0.5 0.5 0.5", c1d_mode="same")
     assert any("the two give the same numbers" in c.value for c in at.caption)
+
+
+def test_each_preset_says_what_its_kernel_computes():
+    """The lesson's three weights of 0.5 are named for what they are, 1.5 times the mean of three, beside the true
+    mean; each preset's sentence is checked against numpy on its own numbers."""
+    from ui.explorer1d import DEFAULT_PRESET, PRESET_TEXT, PRESETS
+
+    assert set(PRESET_TEXT) == set(PRESETS) and "average" not in " ".join(PRESETS).lower()
+    x = parse_sequence(PRESETS["Mean of three neighbours"][0])
+    mean3 = parse_sequence(PRESETS["Mean of three neighbours"][1])
+    lessons = parse_sequence(PRESETS["The lesson's code: three weights of 0.5"][1])
+    mean2 = parse_sequence(PRESETS["Mean of two neighbours (the lesson's figure)"][1])
+    windows = np.lib.stride_tricks.sliding_window_view(x, 3)
+    np.testing.assert_allclose(np.convolve(x, mean3, "valid"), windows.mean(axis=1))
+    np.testing.assert_allclose(np.convolve(x, lessons, "valid"), 1.5 * windows.mean(axis=1))
+    np.testing.assert_allclose(np.convolve(x, mean2, "valid"), np.lib.stride_tricks.sliding_window_view(x, 2).mean(1))
+    assert "1.5 times the mean of three" in PRESET_TEXT["The lesson's code: three weights of 0.5"]
+    assert np.convolve(x, mean3, "same")[0] < windows.mean(axis=1).min()  # the padding's zero pulls the end down
+    at = run_app(None, lessons="1D convolution padding")
+    assert (at.session_state["c1d_x"], at.session_state["c1d_h"]) == PRESETS[DEFAULT_PRESET]
+    assert PRESET_TEXT[DEFAULT_PRESET] in [c.value for c in at.caption]
+    at.selectbox[0].select("The lesson's code: three weights of 0.5").run()
+    assert PRESET_TEXT["The lesson's code: three weights of 0.5"] in [c.value for c in at.caption]
+    assert "np.convolve(x, h, 'same') = [1.5  3  4.5  6  7.5  9  10.5  12  8.5]" in "\n".join(c.value for c in at.code)
+    at.session_state["c1d_h"] = "1 1 1"
+    at.run()
+    assert not any(text in [c.value for c in at.caption] for text in PRESET_TEXT.values())
 
 
 def test_the_symmetric_kernel_rule_the_caption_states():

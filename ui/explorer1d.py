@@ -14,10 +14,29 @@ from ui.figures import ACCENT
 from ui.markdown import error_text, literal
 
 PRESETS = {
-    "Lesson: average of neighbours": ("1 2 3 4 5 6 7 8 9", "0.5 0.5 0.5"),
+    "Mean of three neighbours": ("1 2 3 4 5 6 7 8 9", "1/3 1/3 1/3"),
+    "Mean of two neighbours (the lesson's figure)": ("1 2 3 4 5 6 7 8 9", "1/2 1/2"),
+    # the lesson's code: its text speaks of two weights of 0.5, but its kernel has three
+    "The lesson's code: three weights of 0.5": ("1 2 3 4 5 6 7 8 9", "0.5 0.5 0.5"),
     # the lesson's np.convolve(h, x, ...): h = 1 2 5 4 is the sequence slid over, x = 6 2 the kernel
     "Lesson: input 1 2 5 4, kernel 6 2": ("1 2 5 4", "6 2"),
     "Edge detector": ("0 0 0 1 1 1 1 0 0", "1 -1"),
+}
+DEFAULT_PRESET = "Mean of three neighbours"
+# What each preset's kernel computes, shown while its numbers are in the boxes
+PRESET_TEXT = {
+    "Mean of three neighbours": "Three weights of 1/3: inside the input each output is the mean of a value and its "
+    "two neighbours. Where the padding's zeros fall under the kernel (full and same), they count as values and pull "
+    "the ends down.",
+    "Mean of two neighbours (the lesson's figure)": "Two weights of 1/2: each output is the mean of two neighbouring "
+    "values, the neuron the lesson's figure shows.",
+    "The lesson's code: three weights of 0.5": "Three weights of 0.5 add up to 1.5, so each output is 1.5 times the "
+    "mean of three neighbours, not their mean. The lesson's text describes two weights of 0.5, the mean of two; its "
+    "code uses three. Switch to Mean of three neighbours to compare.",
+    "Lesson: input 1 2 5 4, kernel 6 2": "The lesson's second example: np.convolve slides the reversed kernel 2 6 "
+    "along 1 2 5 4.",
+    "Edge detector": "Weights 1 and −1 give the difference of two neighbours: zero where the input is flat, large "
+    "where it steps up or down.",
 }
 CONVOLUTION, CORRELATION = "Convolution (np.convolve)", "Cross-correlation (CNN layer, F.conv1d)"
 
@@ -110,9 +129,13 @@ def explorer_ui() -> None:
         "A convolution neuron slides the same few weights along its input. How the ends are handled (the "
         "*padding*) decides how many outputs there are. Type your own numbers or start from the lesson's."
     )
-    st.session_state.setdefault("c1d_x", PRESETS["Lesson: average of neighbours"][0])
-    st.session_state.setdefault("c1d_h", PRESETS["Lesson: average of neighbours"][1])
+    st.session_state.setdefault("c1d_x", PRESETS[DEFAULT_PRESET][0])
+    st.session_state.setdefault("c1d_h", PRESETS[DEFAULT_PRESET][1])
     st.selectbox("Start from", list(PRESETS), key="c1d_preset", on_change=_apply_preset)
+    preset = next((name for name, xh in PRESETS.items() if xh == (st.session_state["c1d_x"], st.session_state["c1d_h"])),
+                  None)
+    if preset:
+        st.caption(PRESET_TEXT[preset])
     a, b = st.columns(2)
     a.text_input(f"Input x (up to {MAX_INPUT} numbers)", key="c1d_x")
     b.text_input(f"Kernel h (up to {MAX_KERNEL} numbers)", key="c1d_h")
