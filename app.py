@@ -194,7 +194,7 @@ def how_it_learned_ui(image: np.ndarray, digit: int) -> None:
     else:
         samples, batch = meta.get("train_samples"), hp.get("batch_size")
         per_epoch = -(-samples // batch) if isinstance(samples, int) and isinstance(batch, int) and batch > 0 else None
-        replay_ui(replay(snaps, models, image), digit, per_epoch)
+        replay_ui(replay(snaps, models, image), digit, per_epoch, hp.get("ema"))
     st.divider()
     epochs, samples = hp.get("epochs"), meta.get("train_samples")
     shipped = (f"The shipped network trained for {epochs} passes over {samples:,} digits."

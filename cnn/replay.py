@@ -49,6 +49,29 @@ def replay(snaps: Snapshots, models: list[nn.Module], image: np.ndarray, shown1:
     )
 
 
+def kernel_travel(kernels: np.ndarray) -> np.ndarray:
+    """(S,) how far the kernels are from their start at each snapshot, as a share of the distance from the first
+    snapshot to the last (0 at the start, 1 at the end; it can pass 1 on the way)."""
+    whole = np.linalg.norm(kernels[-1] - kernels[0])
+    moved = np.linalg.norm((kernels - kernels[0]).reshape(len(kernels), -1), axis=1)  # (S,)
+    return moved / whole if whole else np.ones(len(kernels))
+
+
+def kernel_closeness(kernels: np.ndarray) -> np.ndarray:
+    """(S,) how much of the gap between the start and the final kernels each snapshot has closed (0 at the start, 1 at
+    the end; below 0 when the kernels are further from their final values than they started)."""
+    gap = np.linalg.norm(kernels[0] - kernels[-1])
+    left = np.linalg.norm((kernels - kernels[-1]).reshape(len(kernels), -1), axis=1)  # (S,)
+    return 1 - left / gap if gap else np.ones(len(kernels))
+
+
+def first_crossing(values: np.ndarray, level: float) -> tuple[int, int] | None:
+    """The snapshots either side of where `values` first reaches `level`: (i - 1, i) with values[i - 1] < level <=
+    values[i]; None if it never does after the start."""
+    i = next((i for i in range(1, len(values)) if values[i] >= level > values[i - 1]), None)
+    return None if i is None else (i - 1, i)
+
+
 def mosaic(maps: np.ndarray, cols: int) -> np.ndarray:
     """(C, H, W) maps tiled `cols` wide with NaN between them, as the feature-map figures lay them out."""
     return tile(maps, cols)[0]

@@ -8,22 +8,23 @@ import numpy as np
 import streamlit as st
 
 from cnn.live import PER_DIGIT_TRAIN, LiveRecipe, live_run
-from cnn.replay import Replay
+from cnn.replay import Replay, first_crossing, kernel_closeness, kernel_travel
 from ui.alt import chart, training_alt
 from ui.figures import percent, replay_figure, training_figure
 from ui.markdown import literal
 
 
-def kernel_progress(r: Replay, i: int) -> float:
-    """How far conv1's kernels have gone at snapshot i, from the first snapshot to the last (0 to 1)."""
-    start = np.linalg.norm(r.kernels[0] - r.kernels[-1])
-    return float(1 - np.linalg.norm(r.kernels[i] - r.kernels[-1]) / start) if start else 1.0
+def _between(r: Replay, pair: tuple[int, int]) -> str:
+    a, b = pair
+    return (f"between steps {r.steps[a]:,} and {r.steps[b]:,} ({r.epochs[a]:.3g}–{r.epochs[b]:.3g} epochs, the "
+            "snapshots either side)")
 
 
 def replay_text(r: Replay, per_epoch: int | None) -> str:
     """What changes over the run, in words, from this replay's own figures."""
     first, last = r.probs[0], r.probs[-1]
     flat = first.max() < 0.2
+    travel, closeness = kernel_travel(r.kernels), kernel_closeness(r.kernels)
     parts = [
         "At the random start (step 0) conv1's kernels are noise, and the network "
         + ("gives your drawing nearly the same chance of being any digit: its highest probability is "
@@ -33,19 +34,25 @@ def replay_text(r: Replay, per_epoch: int | None) -> str:
     ]
     if per_epoch:
         end1 = [i for i, s in enumerate(r.steps) if s <= per_epoch][-1]
-        moved = kernel_progress(r, end1)
+        norms = np.linalg.norm(r.kernels[[0, end1]].reshape(2, -1), axis=1)
         parts.append(
-            f"By step {r.steps[end1]:,} ({r.epochs[end1]:.2g} epochs) it reads {r.val_accuracy[end1]:.1%} of them, "
-            + (f"yet conv1's kernels have moved only {moved:.0%} of the way from their random start to their final "
-               "values: the network reads digits long before its first layer settles." if moved < 0.5 else
-               f"and conv1's kernels have moved {moved:.0%} of the way from their random start to their final values.")
+            f"By step {r.steps[end1]:,} ({r.epochs[end1]:.2g} epochs) it reads {r.val_accuracy[end1]:.1%} of them. "
+            f"conv1's kernels have moved by then: they are {travel[end1]:.0%} as far from their random start as "
+            f"their final values are, and their size (the square root of the sum of their squared weights) has gone from "
+            f"{norms[0]:.2f} to {norms[1]:.2f}. "
+            + ("But they have moved sideways: " + (
+                "they are no closer to their final values than they started." if closeness[end1] < 0.0005 else
+                f"they have closed only {closeness[end1]:.1%} of the gap to their final values.")
+               + " The network reads digits long before its first layer settles."
+               if closeness[end1] < 0.5 * travel[end1] else
+               f"They have closed {closeness[end1]:.0%} of the gap to their final values.")
         )
-    half = next((i for i in range(len(r.steps)) if kernel_progress(r, i) >= 0.5), None)
-    if half is not None and 0 < half < len(r.steps) - 1:
+    moved_half, closer_half = first_crossing(travel, 0.5), first_crossing(closeness, 0.5)
+    if moved_half and closer_half:
         parts.append(
-            f"The kernels are halfway there at step {r.steps[half]:,} ({r.epochs[half]:.3g} epochs) and keep "
-            "sharpening for most of the run: press Play and watch them turn from noise into the edge and stroke "
-            "detectors whose maps light up along your strokes."
+            f"They are half as far from their start as their final values are {_between(r, moved_half)}, but "
+            f"halfway to their final values only {_between(r, closer_half)}, and keep sharpening for the rest of the "
+            "run: press Play and watch them turn from noise into the edge and stroke detectors whose maps light up along your strokes."
         )
     parts.append(
         f"At the end of the run it reads {r.val_accuracy[-1]:.2%} of the validation digits, and "
@@ -54,7 +61,17 @@ def replay_text(r: Replay, per_epoch: int | None) -> str:
     return " ".join(parts)
 
 
-def replay_ui(r: Replay, digit: int, per_epoch: int | None) -> None:
+def snapshots_text(ema) -> str:
+    """What each snapshot holds: the run's weight average when it kept one (its decay from the metadata), which is
+    what it saved."""
+    if isinstance(ema, (int, float)) and 0 < ema < 1:
+        return (f"Each snapshot is of the weight average the run keeps and saved, an exponential moving average of the "
+                f"optimiser's weights (decay {ema:g}), not of the optimiser's weights at that step: the average trails "
+                "them and smooths out their step-to-step noise.")
+    return "Each snapshot is of the optimiser's weights at that step, which the run saved at its end."
+
+
+def replay_ui(r: Replay, digit: int, per_epoch: int | None, ema=None) -> None:
     st.markdown(
         f"The shipped network, replayed at {len(r.steps)} points of its training: press **Play**, or drag the slider. "
         "Everything moves in your browser; nothing is recomputed while it plays."
@@ -66,7 +83,8 @@ def replay_ui(r: Replay, digit: int, per_epoch: int | None) -> None:
     st.caption(
         "Kernels on a red-to-blue scale, each point's maps scaled to that layer's largest value at that point. The "
         "channels shown are those the finished network fires most on for your drawing. The snapshots are log-spaced "
-        "in optimiser steps, so most come early, where the network changes fastest; they are stored in float16."
+        "in optimiser steps, so most come early, where the network changes fastest; they are stored in float16. "
+        + snapshots_text(ema)
     )
 
 
