@@ -364,6 +364,21 @@ def dense_parameters(side: int, channels: int, hidden: int) -> int:
     return side * side * channels * hidden + hidden
 
 
+def head_parameters(side: int) -> int | None:
+    """Weights and biases the convnet's last layer (fc, dense) would need for a side x side grey image: it reads every
+    pool2 value, so unlike its convolutions it grows with the image. None when the image is too small for the layers.
+    Shapes only, on the meta device: no memory is used however large the image."""
+    with torch.device("meta"):
+        net = ConvNet()
+        x = torch.empty(1, 1, side, side)
+        try:
+            for layer in (net.conv1, net.pool1, net.conv2, net.pool2):
+                x = layer(x)
+        except RuntimeError:  # a kernel or a pool larger than what is left of the image
+            return None
+    return x[0].numel() * net.fc.out_features + net.fc.out_features
+
+
 def conv_parameters(kernel: int, channels: int, filters: int) -> int:
     """Weights and biases of a conv layer of `filters` kernel x kernel filters over `channels` input channels.
 

@@ -271,3 +271,14 @@ def test_metadata_that_names_another_architecture_than_the_file_holds(tmp_path):
     path = _save(build("dense30"), tmp_path / "w.pt", "convnet")  # a JSON that lies
     with pytest.raises(WeightsError, match="holds weights for another network"):
         load(path)
+
+
+def test_head_parameters_follow_the_layers_shapes():
+    """The dense last layer's size for other images, from the layers themselves, against a hand count."""
+    from cnn.model import head_parameters
+
+    assert head_parameters(28) == sum(p.numel() for p in ConvNet().fc.parameters()) == 16_010
+    for side in (10, 29, 64, 4096):
+        pooled = ((side - 2) // 2 - 2) // 2  # conv 3x3, pool 2, conv 3x3, pool 2
+        assert head_parameters(side) == 64 * pooled * pooled * 10 + 10
+    assert head_parameters(9) is None and head_parameters(4) is None

@@ -266,3 +266,27 @@ def test_the_dropout_text_gives_the_rate_and_the_masks_tried():
     assert f"independently, with probability {p:g}" in intro
     assert f"about {p * 1600:,.0f} of them (± {np.sqrt(1600 * p * (1 - p)):.0f})" in intro
     assert "any half" not in intro and f"**{MC_SAMPLES} times**" in intro
+
+
+# --- issue 26, 10. the convnet's own dense layer grows with the image --------------------------------------------------
+
+
+@pytest.mark.parametrize("side", [28, 56])
+def test_the_convnets_dense_layer_is_said_to_grow_with_the_image(side):
+    import torch
+
+    from cnn.model import ConvNet, count_parameters
+
+    net = ConvNet()
+    fc = sum(p.numel() for p in net.fc.parameters())
+    at = run_app(None, lessons="The model and its parameters", pc_side=side)
+    text = next(shown(m.value) for m in at.markdown if "this convnet ends in one dense layer" in m.value)
+    assert f"Its {fc:,} parameters, {fc / count_parameters(net):.0%} of the network's {count_parameters(net):,}, grow with " \
+           "the image" in text
+    if side != 28:
+        with torch.inference_mode():  # the real layers on a real image of that side
+            x = torch.zeros(1, 1, side, side)
+            flat = net.pool2(net.conv2(net.pool1(net.conv1(x)))).numel()
+        assert f"for a grey {side}×{side} image fc would need {flat * 10 + 10:,}." in text
+    caption = next(c.value for c in at.caption if "The lesson's example" in c.value)
+    assert "28 × 28 × 30 weights + 30 biases = 23,550 parameters" in caption and 28 * 28 * 30 + 30 == 23_550
