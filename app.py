@@ -21,7 +21,7 @@ from cnn.explain import UNSURE_BELOW
 from cnn.features import kernels, read_with_maps, tile
 from cnn import robustness
 from cnn.model import (
-    FEATURE_LAYERS, IMAGE_SIZE, READING, TRAIN_HINT, ConvNet, WeightsError, count_parameters, load, page_reading,
+    FEATURE_LAYERS, IMAGE_SIZE, ONE_PASS, READING, TRAIN_HINT, ConvNet, WeightsError, count_parameters, load, page_reading,
 )
 from cnn.paths import DEFAULT_WEIGHTS, ROBUSTNESS, metadata_path, shipped_networks, shown
 from cnn.preprocess import BOX, SIZE, bold_for_its_size, preprocess_steps, too_small
@@ -282,7 +282,7 @@ def prediction_ui(
     if advice:
         st.info(advice, icon="✏️")
     chart(probability_figure(probs), probabilities_alt(probs), key="probs")
-    st.caption(READING + " The parts below explain the image as drawn.")
+    st.caption(READING + f" The parts below explain {ONE_PASS}, unless they say otherwise.")
 
 
 def dense_reading_ui(image: np.ndarray) -> None:

@@ -320,6 +320,9 @@ def predict_proba(model: ConvNet, images: np.ndarray, batch_size: int = 4096) ->
     return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), np.float32)
 
 
+# What the page calls its two ways of reading, the same words in every part: page_reading, and one forward pass
+PAGE_READING = "the page's reading"
+ONE_PASS = "one pass of the image as drawn"
 WIDTH_VARIANTS = (0.0, -0.5, 0.5)  # as drawn, strokes half a pixel thinner each side, half a pixel thicker
 
 
@@ -344,7 +347,8 @@ def reading_text(amounts=WIDTH_VARIANTS) -> str:
         for a in amounts
     ]
     listed = ", ".join(parts[:-1]) + ", and " + parts[-1] if len(parts) > 1 else parts[0]
-    return f"The probabilities are the mean of {len(parts)} readings of this {IMAGE_SIZE}×{IMAGE_SIZE} image: {listed}."
+    return (f"These probabilities are {PAGE_READING}: the mean of {len(parts)} readings of this {IMAGE_SIZE}×{IMAGE_SIZE} "
+            f"image, {listed}.")
 
 
 READING = reading_text()

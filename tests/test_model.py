@@ -92,8 +92,8 @@ def test_the_pages_reading_sentence_names_each_width_it_averages():
 
     assert READING == reading_text(WIDTH_VARIANTS)
     assert reading_text((0.0, -0.5, 0.5)) == (
-        "The probabilities are the mean of 3 readings of this 28×28 image: as drawn, with strokes 0.5 pixel thinner "
-        "on each side, and with strokes 0.5 pixel thicker on each side."
+        "These probabilities are the page's reading: the mean of 3 readings of this 28×28 image, as drawn, with strokes "
+        "0.5 pixel thinner on each side, and with strokes 0.5 pixel thicker on each side."
     )
     assert "mean of 2 readings" in reading_text((0.0, 1.0)) and "1 pixel thicker" in reading_text((0.0, 1.0))
 

@@ -290,3 +290,22 @@ def test_the_convnets_dense_layer_is_said_to_grow_with_the_image(side):
         assert f"for a grey {side}×{side} image fc would need {flat * 10 + 10:,}." in text
     caption = next(c.value for c in at.caption if "The lesson's example" in c.value)
     assert "28 × 28 × 30 weights + 30 biases = 23,550 parameters" in caption and 28 * 28 * 30 + 30 == 23_550
+
+
+# --- issue 26, 11. one name for each way of reading ----------------------------------------------------------------
+
+
+def test_each_way_of_reading_has_one_name_across_the_page():
+    from cnn.model import ONE_PASS, PAGE_READING, READING
+
+    meta = load_metadata(paths.DEFAULT_WEIGHTS)
+    reliability, _ = flag_figures(meta)
+    assert f": {PAGE_READING} is right for" in reliability
+    assert READING.startswith(f"These probabilities are {PAGE_READING}:")
+    at = run_app(draw_digit(4), analysis="How sure is it?", lessons="How it was trained")
+    words = texts(at) + [m.help or "" for m in at.metric]
+    assert not any(re.search(r"\bplain (prediction|pass|reading)", w) for w in words)
+    help_text = next(m.help for m in at.metric if m.label == "Test accuracy")
+    one_pass = meta["test"]["reading"]["one_pass_accuracy"]
+    assert f"read with {PAGE_READING}" in help_text and f"{one_pass:.2%} on one pass of each image as drawn" in help_text
+    assert ONE_PASS == "one pass of the image as drawn"

@@ -9,7 +9,7 @@ from cnn.augment import BLUR_SIZES, affine_of
 from cnn.explain import (
     MC_SAMPLES, NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, UNSURE_BELOW, grad_cam, input_gradient, mc_dropout, occlusion,
 )
-from cnn.model import ConvNet, page_reading
+from cnn.model import PAGE_READING, ConvNet, page_reading
 from cnn.preprocess import BOX, CENTRE, SIZE, preprocess_steps
 from ui.alt import chart, heat_alt, probabilities_alt
 from ui.figures import overlay_figure, percent, probability_figure
@@ -134,7 +134,7 @@ def flag_figures(meta: dict) -> tuple[str, str]:
     t, reliability = test.get("not_a_digit"), ""
     if isinstance(t, dict) and t.get("above") == NOT_A_DIGIT_ABOVE and t.get("count") and t.get("accuracy") is not None:
         reliability = (
-            f" On MNIST's {test.get('count', 0):,} test digits the flag falls on {t['count']}: the plain prediction is "
+            f" On MNIST's {test.get('count', 0):,} test digits the flag falls on {t['count']}: {PAGE_READING} is "
             f"right for {t['accuracy']:.0%} of those, against {t['rest_accuracy']:.2%} of the others."
         )
     b, rates = meta.get("not_a_digit"), ""

@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnn.checkpoint import MetadataError, load_metadata
 from cnn.evaluate import decode_image
+from cnn.model import ONE_PASS, PAGE_READING
 from cnn.paths import metadata_path, shown
 from cnn.train import optimizer_name
 from ui.alt import chart, confusion_alt, history_alt
@@ -60,9 +61,11 @@ def training_ui(weights: Path) -> None:
     if "test_accuracy" in meta:
         reading = test.get("reading") if isinstance(test.get("reading"), dict) else {}
         one_pass, widths = reading.get("one_pass_accuracy"), reading.get("widths")
+        how = (f", read with {PAGE_READING}, the mean over {len(widths)} stroke widths; {one_pass:.2%} on "
+               + ONE_PASS.replace("the image", "each image") if isinstance(one_pass, float) and isinstance(widths, list)
+               else "")
         a.metric("Test accuracy", f"{meta['test_accuracy']:.2%}", help="On MNIST's 10,000 test digits, never trained on"
-                 + (f", read as the page reads, the mean over {len(widths)} stroke widths; {one_pass:.2%} on one "
-                    "plain pass" if isinstance(one_pass, float) and isinstance(widths, list) else ""))
+                 + how)
     if "recipe" in meta:
         b.metric("Recipe", str(meta["recipe"]))
     if history:
