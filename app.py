@@ -36,7 +36,10 @@ from ui.drawings import class_ui, gallery_ui, label_ui, personal_reading_ui, per
 from ui.explorer1d import explorer_ui
 from ui.explorer2d import explorer2d_ui
 from ui.dense import dense_ui
-from ui.figures import COMPARED, NETWORK_NAMES, bars_html, image_figure, kernel_figure, mosaic_figure, percent, probability_figure, signed
+from ui.figures import (
+    COMPARED, NETWORK_NAMES, SIGNED_COLOURS, bars_html, image_figure, kernel_figure, mosaic_figure, percent,
+    probability_figure, signed,
+)
 from ui.markdown import literal
 from ui.model_panel import model_ui
 from ui.move import move_ui
@@ -363,7 +366,7 @@ def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
                   kernel_alt(weights[channel, 0], f"The kernel of conv1 channel {channel}"), key="fm_kernel")
             st.caption(
                 "Each output pixel is the sum of the 9 input pixels under the kernel, times these weights, plus the "
-                "bias; negatives become 0 (ReLU). Blue weights reward ink, red ones penalise it."
+                "bias; negatives become 0 (ReLU). Blue weights reward ink, red ones penalise it. " + SIGNED_COLOURS
                 + (" pool1 then keeps the largest value of each 2×2 block." if layer == "pool1" else "")
             )
         else:

@@ -192,6 +192,7 @@ def sure_ui(model: ConvNet, image: np.ndarray, meta: dict) -> None:
 
 
 METHODS = ("Occlusion", "Grad-CAM on conv2", "Input gradient")
+SMALL_DROP_POINTS = 0.1  # below this most drop, in points of probability, the page suggests log-probability
 
 
 def why_ui(model: ConvNet, image: np.ndarray, probs: np.ndarray) -> None:
@@ -214,12 +215,26 @@ def why_ui(model: ConvNet, image: np.ndarray, probs: np.ndarray) -> None:
             help="A network that is 99.99% sure hardly moves in probability; its log-probability still does.",
         )
         log = measure == "log-probability"
-        heat = occlusion(model, image, fill=0.5 if fill == "grey" else 0.0, log=log)[target]
-        fig = overlay_figure(image, heat, diverging=True, label=f"drop in {'log ' if log else ''}p({target})")
+        drop = occlusion(model, image, fill=0.5 if fill == "grey" else 0.0, log=log)[target]
+        # in points of probability (a drop from 80% to 75% is 5 points), or in nats of log-probability
+        heat, unit = (drop, "nats") if log else (100 * drop, "points")
+        fig = overlay_figure(image, heat, diverging=True,
+                             label=f"drop in {'log p' if log else 'p'}({target}), {unit}")
         text = (
-            f"Each 4×4 patch of the input is covered in turn and the network reads it again. **Red**: covering it "
-            f"lowers the probability of {target}, so that ink (or emptiness) is evidence *for* {target}. **Blue**: "
-            f"covering it raises the probability, so it counts *against* {target}."
+            f"Each 4×4 patch of the input is covered in turn and the network reads it again; the colour is how much "
+            f"the {'log-probability' if log else 'probability'} of {target} drops, in {unit}"
+            + ("" if log else " (from 80% to 75% is 5 points)") + f". **Blue**: covering it lowers the probability of "
+            f"{target}, so what is there is evidence *for* {target}. **Red**: covering it raises the probability, so "
+            f"it counts *against* {target}. "
+            + ("Empty space can be evidence too: a grey patch puts something like ink where there was none, and a "
+               "digit is also the shape of where its ink is not (the hole of a 0, the space beside a 1), so covering "
+               "empty space can cost as much as covering ink. Covered in black instead, empty space stays empty and "
+               "only the ink counts."
+               if fill == "grey" else
+               "Covered in black, empty space stays as it was: only patches that hold ink can change the reading.")
+            + (f" No patch moves it by even {SMALL_DROP_POINTS:g} points here ({heat.max():.2g} at most): the network "
+               "is so sure that its probability hardly moves. Measure the drop in log-probability to see where its "
+               "evidence lies." if not log and np.abs(heat).max() < SMALL_DROP_POINTS else "")
         )
     elif method == "Grad-CAM on conv2":
         heat = grad_cam(model, image, target)
@@ -233,8 +248,8 @@ def why_ui(model: ConvNet, image: np.ndarray, probs: np.ndarray) -> None:
         heat = input_gradient(model, image, target)
         fig = overlay_figure(image, heat, diverging=True, label=f"∂score({target})/∂pixel")
         text = (
-            f"The gradient of the score of {target} with respect to each pixel. **Red**: more ink there would raise "
-            f"the score of {target}; **blue**: more ink there would lower it. It shows sensitivity, pixel by pixel."
+            f"The gradient of the score of {target} with respect to each pixel. **Blue**: more ink there would raise "
+            f"the score of {target}; **red**: more ink there would lower it. It shows sensitivity, pixel by pixel."
         )
     left, right = st.columns([3, 2])
     chart(fig, heat_alt(heat, f"{method} for {target}"), where=left, key="why_map")

@@ -8,7 +8,7 @@ import streamlit as st
 from cnn.conv2d import CLASSIC_KERNELS, EXAMPLE_GRID, MAX_DILATION, MAX_PAD, MAX_STRIDE, KernelError, conv2d, parse_kernel
 from cnn.model import ConvNet
 from ui.alt import chart, grid_alt
-from ui.figures import ACCENT, WEIGHT_SCALE, grid_figure, signed
+from ui.figures import ACCENT, MAP_SCALE, WEIGHT_SCALE, grid_figure, signed
 from ui.markdown import error_text, literal
 
 LEARNED, CLASSIC, TYPED = "Learned by conv1", "Classic", "Type my own"
@@ -86,7 +86,7 @@ def explorer2d_ui(model: ConvNet | None, image: np.ndarray | None, maps: dict | 
               grid_alt(kernel, "The kernel"), key="c2d_kernel")
     with c:
         st.markdown(f"**Output** {oh}×{ow}")
-        chart(grid_figure(layout.output, 340, colorscale="Viridis", boxes=[(i, i + 1, j, j + 1, ACCENT)],
+        chart(grid_figure(layout.output, 340, colorscale=MAP_SCALE, boxes=[(i, i + 1, j, j + 1, ACCENT)],
                           annotate=max(oh, ow) <= 12),
               grid_alt(layout.output, "The output", mark=(i, j)), key="c2d_out")
     total = float(products.sum())

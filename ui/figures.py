@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
+
+# Streamlit's plotly theme treats the colours #000001 to #000040 as placeholders and swaps them, anywhere in a
+# figure, for its palette's: Inferno's black, #000004, was drawn pink. No colour the page draws is one of them.
+THEME_PLACEHOLDERS = frozenset(f"#0000{i:02d}" for i in range(1, 41))
+
+
+def colour_scale(name: str) -> list[list]:
+    """A named plotly colour scale as [position, colour] pairs, with any placeholder colour written as rgb()."""
+    return [[pos, f"rgb({int(c[1:3], 16)},{int(c[3:5], 16)},{int(c[5:7], 16)})" if c.lower() in THEME_PLACEHOLDERS else c]
+            for pos, c in plotly.colors.get_colorscale(name)]
+
 
 ACCENT = "#c0262d"
 MUTED = "#8c9bb5"
 PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
-MAP_SCALE = "Viridis"  # activations: 0 (ReLU's floor) to the layer's largest value
-WEIGHT_SCALE = "RdBu"  # kernel weights: red negative, blue positive, white zero
+GREY_SCALE = colour_scale("Greys_r")  # images: 0 black (no ink), 1 white (ink), as the canvas draws them
+MAP_SCALE = colour_scale("Viridis")  # activations: 0 (ReLU's floor) to the layer's largest value
+WEIGHT_SCALE = colour_scale("RdBu")  # every signed value on the page: red negative, white zero, blue positive
+HEAT_SCALE = colour_scale("Inferno")  # a map that is never negative (Grad-CAM): black nothing, yellow most
+ERROR_SCALE = colour_scale("Reds")  # counts of misread digits: white none
+SIGNED_COLOURS = ("On this page every picture of signed values uses one scale: **blue** positive, **red** negative, "
+                  "white zero.")
 
 
 def signed(x: float, decimals: int = 3) -> str:
@@ -45,7 +62,7 @@ def image_figure(img: np.ndarray, height: int = 260, title: str | None = None) -
     fig = go.Figure(
         go.Heatmap(
             z=np.round(img, 3),
-            colorscale="Greys_r",
+            colorscale=GREY_SCALE,
             zmin=0,
             zmax=1,
             showscale=False,
@@ -153,19 +170,21 @@ def parameter_figure(sides: np.ndarray, dense: np.ndarray, conv: int, hidden: in
 
 
 def overlay_figure(base: np.ndarray, heat: np.ndarray, diverging: bool, height: int = 320, label: str = "") -> go.Figure:
-    """A heat map laid over the grey 28x28 input: red/blue around zero, or a 0..1 warm scale."""
+    """A heat map laid over the grey 28x28 input: the page's signed scale around zero (blue positive), or a warm
+    scale from zero. Ticks in plain decimals: no SI prefixes such as µ."""
     bound = float(np.abs(heat).max()) or 1.0
     fig = go.Figure()
-    fig.add_heatmap(z=base, colorscale="Greys_r", zmin=0, zmax=1, showscale=False, hoverinfo="skip")
+    fig.add_heatmap(z=base, colorscale=GREY_SCALE, zmin=0, zmax=1, showscale=False, hoverinfo="skip")
     fig.add_heatmap(
         z=heat,
-        colorscale="RdBu_r" if diverging else "Inferno",
+        colorscale=WEIGHT_SCALE if diverging else HEAT_SCALE,
         zmin=-bound if diverging else 0,
         zmax=bound,
         zmid=0 if diverging else None,
         opacity=0.62,
-        colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), title=dict(text=label, side="right")),
-        hovertemplate="row %{y}, column %{x}<br>" + (label or "value") + " %{z:.3f}<extra></extra>",
+        colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), title=dict(text=label, side="right"),
+                      exponentformat="none"),
+        hovertemplate="row %{y}, column %{x}<br>" + (label or "value") + " %{z:.3g}<extra></extra>",
     )
     return _square_axes(fig, height)
 
@@ -173,7 +192,7 @@ def overlay_figure(base: np.ndarray, heat: np.ndarray, diverging: bool, height: 
 def grid_figure(
     z: np.ndarray,
     height: int,
-    colorscale: str = "Greys_r",
+    colorscale: list = GREY_SCALE,
     zmin: float | None = None,
     zmax: float | None = None,
     boxes: list[tuple[float, float, float, float, str]] = (),
@@ -228,17 +247,19 @@ def confusion_figure(cm: np.ndarray) -> go.Figure:
     cm = np.asarray(cm)
     off = cm.astype(float).copy()
     np.fill_diagonal(off, np.nan)
+    top = int(max(1, np.nanmax(off))) if off.size > 1 else 1
     fig = go.Figure(
         go.Heatmap(
             z=off,
             x=[str(d) for d in range(10)],
             y=[str(d) for d in range(10)],
-            colorscale="Reds",
+            colorscale=ERROR_SCALE,
             zmin=0,
+            zmax=top,  # with no errors at all every cell is 0: white, not the middle of a scale around 0
             text=cm,
             texttemplate="%{text}",
             textfont=dict(size=11),
-            colorbar=dict(thickness=10, title=dict(text="errors", side="right")),
+            colorbar=dict(thickness=10, title=dict(text="errors", side="right"), tick0=0, dtick=max(1, -(-top // 5))),
             hovertemplate="true %{y}, read as %{x}: %{text}<extra></extra>",
             hoverongaps=False,
         )
@@ -289,10 +310,17 @@ def robustness_figure(sweeps: dict) -> go.Figure:
                 fig.add_scatter(
                     x=s["values"], y=acc, mode="lines", row=1, col=col,
                     name=NETWORK_NAMES.get(arch, arch) + (" (down)" if dotted else " (right)" if name == "shift_x" else ""),
-                    legendgroup=arch, showlegend=name == "shift_x",
+                    legendgroup=arch, showlegend=False,
                     line=dict(color=NETWORK_COLOURS.get(arch), width=2.5, dash="dot" if dotted else "solid"),
                     hovertemplate=f"{s['what']} %{{x}}: %{{y:.1%}}<extra>%{{fullData.name}}</extra>",
                 )
+    # the legend: one entry per network for its colour, and one per line style for the direction of the shift
+    for arch in sweeps["shift_x"]["accuracy"]:
+        fig.add_scatter(x=[None], y=[None], mode="lines", name=NETWORK_NAMES.get(arch, arch), legendgroup=arch,
+                        line=dict(color=NETWORK_COLOURS.get(arch), width=2.5), hoverinfo="skip")
+    for name, dash in (("shifted right, or turned", "solid"), ("shifted down", "dot")):
+        fig.add_scatter(x=[None], y=[None], mode="lines", name=name, line=dict(color=MUTED, width=2.5, dash=dash),
+                        hoverinfo="skip")
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
     fig.update_layout(height=320, margin=dict(l=8, r=8, t=30, b=8), hovermode="x unified",
                       legend=dict(orientation="h", y=-0.18, yanchor="top", x=0))

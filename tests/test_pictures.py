@@ -1,0 +1,133 @@
+"""Every picture on the page true to what it shows: colour scales the theme leaves alone, one signed convention,
+scales that start where the data does, legends for every line style, units a learner can read."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import plotly.colors
+import pytest
+
+from cnn.explain import occlusion
+from cnn.model import load
+from cnn.preprocess import canvas_to_mnist
+from cnn.strokes import draw_digit
+from tests.test_app import run_app, shown
+from ui.figures import (
+    ERROR_SCALE, HEAT_SCALE, SIGNED_COLOURS, THEME_PLACEHOLDERS, WEIGHT_SCALE, colour_scale, confusion_figure,
+    robustness_figure,
+)
+from ui.parts import ANALYSIS_TABS, LESSON_TABS
+
+
+def figures(at) -> list[dict]:
+    """The plotly figures a run of the page sent, without the theme's own template (whose placeholders are meant)."""
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    for spec in specs:
+        spec["layout"].pop("template", None)
+    return specs
+
+
+def array(value) -> np.ndarray:
+    """A figure's array as JSON holds it: a list, or plotly's base64 typed array."""
+    if isinstance(value, dict):
+        import base64
+
+        data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return data.reshape([int(n) for n in str(value.get("shape", len(data))).split(",")]).astype(float)
+    return np.array(value, dtype=float)
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(v) for v in re.findall(r"\d+", plotly.colors.hex_to_rgb(colour).__str__()
+                                            if colour.startswith("#") else colour)[:3])
+
+
+def test_no_scale_holds_a_colour_the_theme_swaps():
+    """Inferno's black was the theme's placeholder #000004, drawn pink over Grad-CAM's zero."""
+    assert "#000004" in plotly.colors.sequential.Inferno  # why the page's scales go through colour_scale
+    for name in ("Inferno", "Viridis", "RdBu", "Greys_r", "Reds", "Magma", "Plasma"):
+        scale = colour_scale(name)
+        assert not {c.lower() for _, c in scale} & THEME_PLACEHOLDERS
+        assert [rgb(c) for _, c in scale] == [rgb(c) for _, c in plotly.colors.get_colorscale(name)]  # same colours
+    assert rgb(HEAT_SCALE[0][1]) == (0, 0, 4)
+
+
+@pytest.mark.parametrize("tab, lesson", list(zip(ANALYSIS_TABS, LESSON_TABS + LESSON_TABS[:2])))
+def test_no_figure_on_the_page_holds_a_placeholder_colour(tab, lesson):
+    at = run_app(draw_digit(5), analysis=tab, lessons=lesson, why_method="Grad-CAM on conv2")
+    assert not at.exception
+    for spec in figures(at):
+        text = json.dumps(spec).lower()
+        assert not [p for p in THEME_PLACEHOLDERS if p in text], spec["layout"].get("title")
+
+
+def test_every_signed_picture_is_blue_where_positive():
+    """Kernels, dense units, occlusion and the input gradient: one convention, said once where it is first met."""
+    top, bottom = rgb(WEIGHT_SCALE[-1][1]), rgb(WEIGHT_SCALE[0][1])
+    assert top[2] > top[0] and bottom[0] > bottom[2]  # positive end blue, negative end red
+    for method in ("Occlusion", "Input gradient"):
+        at = run_app(draw_digit(1), analysis="Why this digit?", why_method=method)
+        (heat,) = [t for spec in figures(at) for t in spec["data"] if t.get("zmid") == 0]
+        assert heat["colorscale"] == WEIGHT_SCALE
+        text = next(m.value for m in at.markdown if "**Blue**" in m.value)
+        assert ("**Blue**: covering it lowers the probability" if method == "Occlusion"
+                else "**Blue**: more ink there would raise") in text
+    at = run_app(draw_digit(1), analysis="Feature maps")
+    assert any(SIGNED_COLOURS in c.value for c in at.caption)
+    signed = [t for spec in figures(at) for t in spec["data"] if t.get("zmid") == 0 or (
+        t.get("zmin") is not None and t.get("zmin") == -(t.get("zmax") or 0) and t.get("zmin") != 0)]
+    assert signed and all(t["colorscale"] == WEIGHT_SCALE for t in signed)
+
+
+def test_a_confusion_matrix_with_no_errors_is_white_with_whole_counts():
+    fig = confusion_figure(np.diag(np.arange(1, 11)))
+    heat = fig.data[0]
+    assert heat.zmin == 0 and heat.zmax == 1 and heat.colorbar.dtick == 1
+    assert rgb(ERROR_SCALE[0][1]) == (255, 245, 240)  # zero errors: the scale's near-white
+    cm = np.diag(np.full(10, 90))
+    cm[3, 5] = 12
+    fig = confusion_figure(cm)
+    assert fig.data[0].zmax == 12 and fig.data[0].colorbar.dtick == 3
+
+
+def test_every_line_style_of_the_robustness_chart_has_a_legend_entry():
+    values = [0, 2, 4]
+    sweep = {"values": values, "what": "x", "accuracy": {"convnet": [1, 0.9, 0.5], "dense44": [1, 0.8, 0.3]}}
+    fig = robustness_figure({"shift_x": sweep, "shift_y": sweep, "rotation": sweep})
+    shown_in_legend = [t for t in fig.data if t.showlegend is not False]
+    styles = {(t.line.dash or "solid") for t in fig.data if t.x[0] is not None}
+    assert styles == {"solid", "dot"}
+    assert {(t.line.dash or "solid") for t in shown_in_legend} >= styles
+    assert {"shifted down"} <= {t.name for t in shown_in_legend if t.line.dash == "dot"}
+    assert {"convnet", "dense 784→44→10"} <= {t.name for t in shown_in_legend}
+
+
+def test_occlusion_is_in_points_of_probability_without_si_prefixes():
+    digit = draw_digit(1)
+    at = run_app(digit, analysis="Why this digit?", why_method="Occlusion")
+    (heat,) = [t for spec in figures(at) for t in spec["data"] if t.get("zmid") == 0]
+    expected = 100 * occlusion(load(), canvas_to_mnist(digit), fill=0.5)[1]
+    np.testing.assert_allclose(array(heat["z"]), expected, atol=1e-4)
+    assert heat["colorbar"]["exponentformat"] == "none" and "points" in heat["colorbar"]["title"]["text"]
+    text = next(shown(m.value) for m in at.markdown if "Each 4×4 patch" in m.value)
+    assert "in points" in text and "Empty space can be evidence too" in text
+
+
+def test_black_patches_over_empty_space_change_nothing():
+    """What the page says of covering in black: a patch with no ink leaves the image, and so the reading, as it was."""
+    image = canvas_to_mnist(draw_digit(7))
+    drop = occlusion(load(), image, fill=0.0)  # (10, 28, 28)
+    assert image[:6, :4].max() == 0  # a corner no patch with ink reaches
+    assert np.abs(drop[:, :4, :4]).max() < 1e-6  # zero but for the rounding of a batch of 169 against a batch of 1
+    assert np.abs(drop).max() > 1e-3
+
+
+def test_a_very_sure_reading_points_to_log_probability():
+    at = run_app(draw_digit(0), analysis="Why this digit?", why_method="Occlusion")
+    text = next(shown(m.value) for m in at.markdown if "Each 4×4 patch" in m.value)
+    (heat,) = [t for spec in figures(at) for t in spec["data"] if t.get("zmid") == 0]
+    small = np.abs(array(heat["z"])).max() < 0.1
+    assert ("Measure the drop in log-probability" in text) == small
