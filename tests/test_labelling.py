@@ -152,3 +152,32 @@ def test_saving_once_turned_on_stays_on_for_the_next_drawings(store_url):
         at = run_app(draw_digit(digit), at=at)
         assert any(f"Labelled as {digit} (saved on the server)" in c.value for c in at.caption)
     assert count(store_url) == 3
+
+
+def arrow(metric) -> str:
+    """The arrow a metric shows: UP, DOWN or NONE."""
+    return metric.proto.DESCRIPTOR.fields_by_name["direction"].enum_type.values_by_number[metric.proto.direction].name
+
+
+@pytest.mark.parametrize("shipped, personal, delta, direction", [
+    (0.5, 0.5, "no change", "NONE"), (0.5, 0.504, "no change", "NONE"), (0.5, 0.75, "+25 points", "UP"),
+    (0.75, 0.5, "-25 points", "DOWN"),
+])
+def test_the_personal_copys_figures_name_their_digits_and_show_no_arrow_for_no_change(shipped, personal, delta,
+                                                                                     direction):
+    from cnn.finetune import FineTuneResult
+    from cnn.model import load
+
+    result = FineTuneResult(model=load(), seconds=1.0, steps=80, held_out=4, shipped_held_out=shipped,
+                            personal_held_out=personal, mnist_held_out=500, shipped_mnist=0.99, personal_mnist=0.98)
+    at = run_app(None, lessons=CLASS, personal=result)
+    (copy,) = [m for m in at.metric if m.label == "… your personal copy"]
+    assert copy.proto.delta == delta and arrow(copy) == direction
+    caption = next(shown(c.value) for c in at.caption if "Fine-tuned in" in shown(c.value))
+    assert "On 500 MNIST validation digits, which neither network trained on: shipped 99.0%, personal 98.0%." in caption
+
+
+def test_a_spread_is_shown_without_an_arrow():
+    at = run_app(draw_digit(3), analysis="How sure is it?")
+    (mean,) = [m for m in at.metric if m.label.startswith("Mean probability of")]
+    assert mean.proto.delta.startswith("± ") and arrow(mean) == "NONE"

@@ -28,6 +28,24 @@ def test_the_shipped_sample_is_balanced_checked_and_rebuilt_from_mnist(mnist_dir
     np.testing.assert_array_equal(rebuilt_labels, labels)
 
 
+def test_the_samples_check_digits_are_validation_digits_no_shipped_network_trained_on(mnist_dir):
+    """The personal copy's figures compare both networks on these: in the default offline install they were once
+    training digits, which the shipped network read 500 of 500."""
+    from cnn.data import load_split, validation_cut
+    from cnn.model import load, page_reading
+
+    images, labels = load_sample()
+    n = 10 * live.PER_DIGIT_TRAIN
+    full_images, full_labels = load_split("train", mnist_dir, fetch=False)
+    cut = validation_cut(len(full_labels))
+    trained_on = {im.tobytes() for im in full_images[:cut]}
+    held_out = {im.tobytes() for im in full_images[cut:]}
+    assert all(im.tobytes() in held_out and im.tobytes() not in trained_on for im in images[n:])
+    assert all(im.tobytes() in trained_on for im in images[:n])
+    right = (page_reading(load(), images[n:].astype(np.float32) / 255).argmax(1) == labels[n:]).mean()
+    assert 0.97 < right < 1  # about the shipped network's validation accuracy, not a perfect score on its own digits
+
+
 def test_a_damaged_sample_is_refused_clearly(tmp_path):
     for kind, name in live.SAMPLE_FILES.items():
         (tmp_path / name).write_bytes((live.SAMPLE_DIR / name).read_bytes())

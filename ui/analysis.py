@@ -162,7 +162,9 @@ def sure_ui(model: ConvNet, image: np.ndarray, meta: dict) -> None:
         "mask tried; a doubtful one changes answers."
     )
     a, b, c = st.columns(3)
-    a.metric("Mean probability of " + str(top), percent(mc.mean[top]), f"± {mc.std[top]:.1%}", delta_color="off")
+    # a spread, not a change: no arrow
+    a.metric("Mean probability of " + str(top), percent(mc.mean[top]), f"± {mc.std[top]:.1%}", delta_color="off",
+             delta_arrow="off")
     b.metric(f"Passes reading {top}", f"{votes[top]} of {MC_SAMPLES}")
     c.metric(
         "Disagreement between passes", f"{mc.scores['mutual_information']:.3f}",

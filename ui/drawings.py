@@ -16,7 +16,7 @@ from cnn.drawings import (
 from cnn.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, fine_tune
 from cnn.model import page_reading
 from ui.alt import chart, confusion_alt
-from ui.figures import NETWORK_NAMES, confusion_figure, percent
+from ui.figures import NETWORK_NAMES, confusion_figure, percent, points_delta
 from ui.markdown import literal
 from ui.replay import wait_for_turn
 
@@ -179,10 +179,11 @@ def personal_ui(shipped, queue, session: str, mnist) -> None:
         a, b = st.columns(2)
         a.metric(f"Your {result.held_out} held-back drawings, shipped network", f"{result.shipped_held_out:.0%}")
         b.metric("… your personal copy", f"{result.personal_held_out:.0%}",
-                 delta=f"{(result.personal_held_out - result.shipped_held_out) * 100:+.0f} points")
+                 **points_delta(result.personal_held_out - result.shipped_held_out))
         st.caption(literal(
             f"Fine-tuned in {result.seconds:.1f} s ({result.steps} steps on one CPU thread). On "
-            f"{result.mnist_held_out} MNIST digits neither trained on: shipped {result.shipped_mnist:.1%}, personal {result.personal_mnist:.1%}. "
+            f"{result.mnist_held_out} MNIST validation digits, which neither network trained on: shipped "
+            f"{result.shipped_mnist:.1%}, personal {result.personal_mnist:.1%}. "
             f"With {result.held_out} held-back drawings each one is {100 / result.held_out:.0f} points: a rough "
             "measure. From now on your copy reads every stroke too, under the prediction."
         ))

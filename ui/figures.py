@@ -45,6 +45,15 @@ def percent(p: float, decimals: int = 1) -> str:
     return f"{p:.{decimals}%}"
 
 
+def points_delta(change: float) -> dict:
+    """st.metric's delta arguments for a change in percentage points: no arrow and no colour where it rounds to
+    nothing, so "+0 points" never shows as a rise."""
+    points = round(float(change) * 100)
+    if points == 0:
+        return {"delta": "no change", "delta_color": "off", "delta_arrow": "off"}
+    return {"delta": f"{points:+d} points", "delta_color": "normal", "delta_arrow": "auto"}
+
+
 def _html(text: str) -> str:
     """Text for plotly's labels, which read a subset of HTML: "<" and ">" as entities, so they show as written."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
