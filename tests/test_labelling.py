@@ -181,3 +181,28 @@ def test_a_spread_is_shown_without_an_arrow():
     at = run_app(draw_digit(3), analysis="How sure is it?")
     (mean,) = [m for m in at.metric if m.label.startswith("Mean probability of")]
     assert mean.proto.delta.startswith("± ") and arrow(mean) == "NONE"
+
+
+@pytest.mark.parametrize("key", ["", "a long and unguessable teacher key"])
+def test_the_saving_note_says_who_can_do_what_and_each_claim_holds(store_url, monkeypatch, tmp_path, key):
+    """With or without the teacher's key, as the note says: a new visit cannot delete an earlier visit's drawing from
+    the page, and the server's own command exports every drawing with no key at all."""
+    from cnn.drawings import ENV_TEACHER_KEY, main as drawings_command
+
+    monkeypatch.setenv(ENV_TEACHER_KEY, key)
+    at = run_app(draw_digit(7))
+    note = next(m.value for m in at.markdown if m.value.startswith("**What saving keeps"))
+    assert ("the teacher's key, which this server has" in note) == bool(key)
+    assert ("this server was started without a teacher's key" in note) == (not key)
+    assert "reloading the page or closing the tab ends the visit" in note and "need no key" in note
+    at.toggle(key="save_toggle").set_value(True)
+    at = run_app(draw_digit(7), at=at)
+    yes(at).click()
+    at = run_app(draw_digit(7), at=at)
+    assert count(store_url) == 1
+    later = run_app(None, lessons=CLASS)  # a reload: a new session, a new visit
+    assert not [b for b in later.button if b.key and b.key.startswith("del_")]
+    assert any(t.key == "teacher_key" for t in later.text_input) == bool(key)  # the way to the teacher's controls
+    monkeypatch.delenv(ENV_TEACHER_KEY)
+    assert drawings_command(["--db", store_url, "export", "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "drawings.csv").read_text().count("\n") == 2  # a header and the one drawing

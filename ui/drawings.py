@@ -23,15 +23,26 @@ from ui.replay import wait_for_turn
 PART = "Your drawings and the class's"  # the part of the page where they are
 KEPT_IN_TAB = 200  # labelled drawings one tab keeps in memory, as many as one visitor may save
 
-SAVING_NOTE = (
-    "**What saving keeps, and where.** With saving on, each drawing you label is stored on this page's server: the "
-    "drawing as you drew it (a PNG), the 28×28 image the network saw, the digit you say it is, what the network read "
-    "and how sure it was, which weights read it, the time, and a random number for this visit; nothing about you. "
-    "It stays on the server: the page measures the networks on the class's drawings and shows those they misread "
-    "to everyone, and only the teacher, with the server's key, can export them. "
-    f"Delete yours under **{PART}** below, one or all, while this tab is open; after that only the teacher can. "
-    "With saving off, your labels stay in this tab and go when you close it."
-)
+def saving_note(teacher_key_set: bool) -> str:
+    """Who can do what with a saved drawing, exactly: on the page, and on the server itself."""
+    others = (
+        "On the page, deleting anyone else's drawings or exporting them all needs the teacher's key, which this "
+        "server has; " if teacher_key_set else
+        "On the page, no one can delete anyone else's drawings or export them all: this server was started without "
+        "a teacher's key; "
+    )
+    return (
+        "**What saving keeps, and where.** With saving on, each drawing you label is stored on this page's server: the "
+        "drawing as you drew it (a PNG), the 28×28 image the network saw, the digit you say it is, what the network "
+        "read and how sure it was, which weights read it, the time, and a random number for this visit; nothing "
+        "about you. It never leaves the server: the page measures the networks on the class's drawings and shows "
+        "those they misread to everyone who opens it, with their labels but not who drew them. "
+        f"You can delete yours under **{PART}** below, one or all, during this visit: reloading the page or closing "
+        "the tab ends the visit, and after that you cannot delete them from the page. "
+        + others
+        + "whoever runs the server can read, export and delete every drawing with its own commands and files, which "
+        "need no key. With saving off, your labels stay in this tab and go when you close or reload it."
+    )
 
 
 def visitor() -> str:
@@ -81,7 +92,7 @@ def label_ui(store: DrawingsStore, image: np.ndarray, rgba: np.ndarray, probs: n
                   on_change=lambda: st.session_state.update(save_on=st.session_state["save_toggle"]))
         if not store.can_save:
             st.caption(f"Saving is off: {literal(store.problem)}.")
-        st.markdown(SAVING_NOTE)
+        st.markdown(saving_note(bool(os.environ.get(ENV_TEACHER_KEY))))
 
 
 def _label(store, key, image, rgba, probs, weights_sha, label) -> None:
