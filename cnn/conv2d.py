@@ -135,3 +135,13 @@ def conv2d(image: np.ndarray, kernel: np.ndarray, padding: str | int = "valid", 
         windows = windows[::stride, ::stride, ::dilation, ::dilation][:oh, :ow]  # (oh, ow, kh, kw)
         output = np.einsum("ijkl,kl->ij", windows, kernel)
     return Conv2dLayout(image, kernel, pads, stride, dilation, padded, output)
+
+
+def bias_relu(sums: np.ndarray, bias: float) -> np.ndarray:
+    """What a conv layer's channel outputs from its sums: the bias added, then negatives set to 0 (ReLU)."""
+    return np.maximum(np.asarray(sums, np.float64) + bias, 0.0)
+
+
+def busiest(output: np.ndarray) -> int:
+    """The row-major position of the output's largest magnitude: where the kernel meets something worth a look."""
+    return int(np.abs(np.asarray(output)).argmax()) if np.size(output) else 0

@@ -229,8 +229,9 @@ def test_every_2d_output_size_from_1x1_up():
             oh, ow = 8 - kh, 8 - kw
             assert any(f"**{oh}** rows" in m.value and f"**{ow}** columns" in m.value for m in at.markdown)
             reference = F.conv2d(torch.tensor(EXAMPLE_GRID)[None, None], torch.tensor(kernel, dtype=torch.float64)[None, None])
-            line = next(m.value for m in at.markdown if m.value.startswith("Output (0, 0)"))
-            assert float(shown(line).split("**")[-2]) == pytest.approx(float(reference[0, 0, 0, 0]), abs=5e-4)
+            line = next(m.value for m in at.markdown if m.value.startswith("Sum at ("))
+            i, j = (int(v) for v in re.match(r"Sum at \((\d+), (\d+)\)", line).groups())
+            assert float(shown(line).split("**")[-2]) == pytest.approx(float(reference[0, 0, i, j]), abs=5e-4)
             seen.add((oh, ow))
     assert len(seen) == 49 and (1, 1) in seen
 

@@ -131,3 +131,39 @@ def test_a_very_sure_reading_points_to_log_probability():
     (heat,) = [t for spec in figures(at) for t in spec["data"] if t.get("zmid") == 0]
     small = np.abs(array(heat["z"])).max() < 0.1
     assert ("Measure the drop in log-probability" in text) == small
+
+
+def test_the_2d_explorers_output_is_labelled_and_after_bias_and_relu_is_conv1s_map():
+    """The output was the raw sums, unlabelled, and looked unlike the channel in Feature maps; its first step read
+    "= 0 = 0" on the drawing's blank corner."""
+    import torch
+    import torch.nn.functional as F
+
+    from cnn.conv2d import bias_relu, busiest, conv2d
+    from cnn.features import feature_maps
+
+    drawing = draw_digit(2)
+    net, image = load(), canvas_to_mnist(drawing)
+    maps = feature_maps(net, image)["conv1"]
+    channel = int(maps.max(axis=(1, 2)).argmax())
+    at = run_app(drawing, analysis="2D convolution", c2d_channel=channel)
+    assert any(m.value.startswith("**Output** 26×26: max(0, sum + bias)") for m in at.markdown)
+    out = [t for spec in figures(at) for t in spec["data"] if t.get("type") == "heatmap"][-1]
+    np.testing.assert_allclose(array(out["z"]), maps[channel], atol=1e-5)  # Feature maps' channel, as shown there
+    sums = conv2d(image, net.conv1.weight[channel, 0].detach().numpy()).output
+    line = next(shown(m.value) for m in at.markdown if m.value.startswith("Sum at ("))
+    assert line.startswith(f"Sum at {divmod(busiest(sums), 26)}") and "= 0 = 0" not in line
+    at.session_state["c2d_show"] = "The sums alone"
+    at.run()
+    assert any(m.value.startswith("**Output** 26×26: the sums, before bias and ReLU") for m in at.markdown)
+    out = [t for spec in figures(at) for t in spec["data"] if t.get("type") == "heatmap"][-1]
+    np.testing.assert_allclose(array(out["z"]), sums, atol=1e-9)
+    x, w = torch.tensor(image, dtype=torch.float64)[None, None], net.conv1.weight[channel:channel + 1].detach().double()
+    b = net.conv1.bias[channel:channel + 1].detach().double()
+    np.testing.assert_allclose(bias_relu(sums, float(b)), F.relu(F.conv2d(x, w, b))[0, 0].detach().numpy(), atol=1e-9)
+
+
+def test_a_blank_window_says_its_sum_is_zero_in_words():
+    at = run_app(draw_digit(2), analysis="2D convolution", c2d_step_26x26=0)
+    line = next(shown(m.value) for m in at.markdown if m.value.startswith("Sum at (0, 0)"))
+    assert line == "Sum at (0, 0): every pixel under the kernel is 0 here, so the sum is **0**."

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn.conv2d import CLASSIC_KERNELS, EXAMPLE_GRID, MAX_DILATION, MAX_PAD, MAX_STRIDE, KernelError, conv2d, parse_kernel
+from cnn.conv2d import (
+    CLASSIC_KERNELS, EXAMPLE_GRID, MAX_DILATION, MAX_PAD, MAX_STRIDE, KernelError, bias_relu, busiest, conv2d,
+    parse_kernel,
+)
 from cnn.model import ConvNet
 from ui.alt import chart, grid_alt
 from ui.figures import ACCENT, MAP_SCALE, WEIGHT_SCALE, grid_figure, signed
@@ -13,6 +16,7 @@ from ui.markdown import error_text, literal
 
 LEARNED, CLASSIC, TYPED = "Learned by conv1", "Classic", "Type my own"
 PADDINGS = ["valid", "same", "full", "number"]
+AFTER, SUMS = "After bias and ReLU, as conv1", "The sums alone"
 
 
 def explorer2d_ui(model: ConvNet | None, image: np.ndarray | None, maps: dict | None) -> None:
@@ -61,8 +65,15 @@ def explorer2d_ui(model: ConvNet | None, image: np.ndarray | None, maps: dict | 
     if oh == 0 or ow == 0:
         st.warning("The dilated kernel is larger than the padded input: there is no position for it. Add padding.")
         return
+    after = kind == LEARNED and st.segmented_control(
+        "Output shows", [AFTER, SUMS], default=AFTER, key="c2d_show",
+        help="A layer's channel adds its bias to each sum and keeps only what is positive (ReLU): that is what "
+             "Feature maps shows.") != SUMS
+    shown = bias_relu(layout.output, bias) if after else layout.output
     if oh * ow > 1:
-        position = st.slider("Step: output position (row by row)", 0, oh * ow - 1, 0, key=f"c2d_step_{oh}x{ow}")
+        # starts where the kernel meets the most: the top-left corner of a drawing is blank, and its sum plain 0
+        position = st.slider("Step: output position (row by row)", 0, oh * ow - 1, busiest(layout.output),
+                             key=f"c2d_step_{oh}x{ow}")
     else:
         position = 0
         st.caption("The kernel fits in one position only, so the output is a single number.")
@@ -85,21 +96,26 @@ def explorer2d_ui(model: ConvNet | None, image: np.ndarray | None, maps: dict | 
         chart(grid_figure(kernel, 200, colorscale=WEIGHT_SCALE, zmin=-bound, zmax=bound, zmid=0, annotate=True),
               grid_alt(kernel, "The kernel"), key="c2d_kernel")
     with c:
-        st.markdown(f"**Output** {oh}×{ow}")
-        chart(grid_figure(layout.output, 340, colorscale=MAP_SCALE, boxes=[(i, i + 1, j, j + 1, ACCENT)],
+        st.markdown(f"**Output** {oh}×{ow}: " + ("max(0, sum + bias)" if after else
+                                                ("the sums, before bias and ReLU" if kind == LEARNED else "the sums")))
+        chart(grid_figure(shown, 340, colorscale=MAP_SCALE, boxes=[(i, i + 1, j, j + 1, ACCENT)],
                           annotate=max(oh, ow) <= 12),
-              grid_alt(layout.output, "The output", mark=(i, j)), key="c2d_out")
+              grid_alt(shown, "The output" + (", after bias and ReLU" if after else ", the sums"), mark=(i, j)),
+              key="c2d_out")
     total = float(products.sum())
     terms = " + ".join(f"{v:.2g}×{w:.2g}" for v, w in zip(values.ravel(), kernel.ravel()) if v != 0)
-    st.markdown(f"Output ({i}, {j}) = Σ pixel × weight = {literal(terms or '0')} = **{literal(f'{total:.4g}')}**")
-    if kind == LEARNED and source.startswith("My drawing") and maps is not None:
-        if layout.pads == (0, 0, 0, 0) and stride == 1 and dilation == 1:
-            net = float(maps["conv1"][channel, i, j])
-            ours = max(0.0, total + bias)
-            verdict = "the same number" if abs(net - ours) < 1e-4 else "a different number"
-            st.markdown(
-                f"Add the bias and keep it if positive (ReLU): max(0, {total:.4f} {bias:+.4f}) = **{ours:.4f}**. "
-                f"The network's own conv1 channel {channel} has **{net:.4f}** at this position: {verdict}."
-            )
-        else:
-            st.caption("conv1 itself uses valid padding, stride 1 and dilation 1: choose those to compare with it.")
+    if terms:
+        st.markdown(f"Sum at ({i}, {j}) = Σ pixel × weight = {literal(terms)} = **{literal(f'{total:.4g}')}**")
+    else:
+        st.markdown(f"Sum at ({i}, {j}): every pixel under the kernel is 0 here, so the sum is **0**.")
+    if kind == LEARNED:
+        ours = float(bias_relu(total, bias))
+        line = f"Add the bias and keep it if positive (ReLU): max(0, {total:.4f} {bias:+.4f}) = **{ours:.4f}**."
+        if source.startswith("My drawing") and maps is not None:
+            if layout.pads == (0, 0, 0, 0) and stride == 1 and dilation == 1:
+                net = float(maps["conv1"][channel, i, j])
+                verdict = "the same number" if abs(net - ours) < 1e-4 else "a different number"
+                line += f" The network's own conv1 channel {channel} has **{net:.4f}** at this position: {verdict}."
+            else:
+                st.caption("conv1 itself uses valid padding, stride 1 and dilation 1: choose those to compare with it.")
+        st.markdown(line)
