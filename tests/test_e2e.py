@@ -122,6 +122,11 @@ def test_how_it_learned_plays_in_the_browser_and_a_live_run_starts_and_stops(pag
     draw_then_open(page, 2, "How it learned")
     current = page.locator(".slider-group > .slider-label").first  # plotly's "epochs: ..." label above its slider
     current.wait_for(timeout=30_000)
+    label = pagedriver.stable_box(current)
+    for button in page.locator(".updatemenu-button").all():  # Play and Pause once sat on top of the label
+        box = button.bounding_box()
+        assert (box["x"] + box["width"] <= label["x"] or label["x"] + label["width"] <= box["x"]
+                or box["y"] + box["height"] <= label["y"] or label["y"] + label["height"] <= box["y"]), (box, label)
     start_label = current.text_content()
     page.locator(".updatemenu-button").filter(has_text="Play").first.click()
     deadline = time.monotonic() + 20

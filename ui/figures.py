@@ -429,12 +429,13 @@ def training_figure(views: list[dict], curve: tuple[list, list], digit: int, cha
         fig.frames = [go.Frame(name=str(i), data=traces(v), traces=[0, 1, 2, 3, 4]) for i, v in enumerate(views)]
         still = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
         fig.update_layout(
-            height=580,
-            sliders=[dict(active=0, currentvalue=dict(prefix="epochs: "), pad=dict(t=40),
+            height=595,
+            # the value read out at the slider's right end: the Play and Pause buttons sit at its left, above the rail
+            sliders=[dict(active=0, currentvalue=dict(prefix="epochs: ", xanchor="right"), pad=dict(t=55),
                           steps=[dict(label=label, method="animate", args=[[str(i)], still])
                                  for i, label in enumerate(labels or map(str, range(len(views))))])],
             updatemenus=[dict(
-                type="buttons", direction="left", x=0, y=-0.02, xanchor="left", yanchor="top", pad=dict(t=30),
+                type="buttons", direction="left", x=0, y=-0.02, xanchor="left", yanchor="top", pad=dict(t=45),
                 buttons=[
                     dict(label="▶ Play", method="animate",
                          args=[None, dict(frame=dict(duration=350, redraw=True), fromcurrent=True,
