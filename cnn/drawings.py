@@ -153,6 +153,7 @@ class DrawingsStore:
             self.problem = f"{ENV_URL} is not a database URL (such as sqlite:///data/drawings.sqlite), so saving is off"
             return
         self.where = self._where()
+        self._file: tuple[int, int] | None = None  # the SQLite file's (device, inode) when it was opened
         try:
             self.engine = self._engine()
             self._open()
@@ -160,6 +161,7 @@ class DrawingsStore:
             self.problem = _explain(e, self.where)
         except (OSError, ImportError) as e:
             self.problem = f"the drawings store ({self.where}) cannot be opened ({e}), so saving is off"
+        self._file = self._file_now()  # a damaged file too: moved aside, it is replaced by a new one
 
     def _where(self) -> str:
         if self.url.get_backend_name() == "sqlite":
@@ -202,6 +204,38 @@ class DrawingsStore:
     def can_save(self) -> bool:
         return self.problem is None
 
+    def _file_now(self) -> tuple[int, int] | None:
+        """The SQLite file at the store's path now, as (device, inode); None where there is none or no file."""
+        if not self.sqlite or not self.url.database or self.url.database == ":memory:":
+            return None
+        try:
+            st = os.stat(self.url.database)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def check_file(self) -> bool:
+        """Whether the store is still the file at its path; if that file was deleted or moved aside, a new store is
+        opened at the path (a new file), so saves never go into a file that is gone or no longer where it was.
+        True when it was reopened."""
+        if not self.sqlite or self._file is None or self._file_now() == self._file:
+            return False
+        with self._lock:
+            if self._file_now() == self._file:
+                return False
+            self.engine.dispose()  # the connections that hold the old file: the last one to close removes its WAL
+            self.problem = None
+            try:
+                self.engine = self._engine()
+                self._open()
+            except sa.exc.SQLAlchemyError as e:
+                self.problem = _explain(e, self.where)
+            except OSError as e:
+                self.problem = f"the drawings store ({self.where}) cannot be opened ({e}), so saving is off"
+            self._file = self._file_now()
+            self.opened = time.monotonic()
+        return True
+
     def _fail(self, e: Exception) -> StoreError:
         self.problem = _explain(e, self.where)
         return StoreError(self.problem)
@@ -209,6 +243,7 @@ class DrawingsStore:
     def save(self, session: str, label: int, prediction: int, probability: float, weights_sha256: str,
              image: np.ndarray, png: bytes) -> int:
         """Save one drawing; its id. StoreFull at a cap (nothing saved), StoreError when saving is off or fails."""
+        self.check_file()
         if self.problem:
             raise StoreError(self.problem)
         if not (0 <= int(label) <= 9 and 0 <= int(prediction) <= 9):
@@ -237,9 +272,16 @@ class DrawingsStore:
                     conn.rollback()
                     raise StoreFull(f"the store holds {self.limits.total:,} drawings, all it may: a teacher can "
                                     "delete some; until then nothing more is saved")
+            if self.sqlite:  # into the main file at once, so moving that file moves every saved drawing with it
+                self._checkpoint()
         except sa.exc.SQLAlchemyError as e:
             raise self._fail(e) from None
         return int(new_id)
+
+    def _checkpoint(self) -> None:
+        """SQLite: write the write-ahead log into the database file and empty it."""
+        with self._lock, self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _rows(self, where=None, limit: int | None = None) -> list[Drawing]:
         q = sa.select(drawings).order_by(drawings.c.id.desc())
@@ -287,8 +329,7 @@ class DrawingsStore:
             with self.engine.begin() as conn:
                 gone = conn.execute(q).rowcount
             if self.sqlite:
-                with self._lock, self.engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._checkpoint()
         except sa.exc.SQLAlchemyError as e:
             raise StoreError(_explain(e, self.where)) from None
         return int(gone)

@@ -327,3 +327,37 @@ def test_exported_drawings_join_the_training_split(store, tmp_path, mnist_dir):
     assert meta["train_samples"] == 270 + 5 and meta["val_samples"] == 30
     assert meta["extra_data"]["drawings"] == 5
     assert train.main([*args, "--extra-data", str(tmp_path / "missing")]) == 1
+
+
+@pytest.mark.parametrize("how", ["deleted", "moved aside"])
+def test_a_save_after_the_file_is_deleted_or_moved_goes_into_a_new_file_at_the_path(tmp_path, how):
+    """Saves went into a deleted file (lost at the next restart, 3 of 3) or into the moved one, while the page said
+    "saved on the server"; moving a damaged file aside (the page's advice) did not help while the server ran."""
+    path = tmp_path / "d.sqlite"
+    store = DrawingsStore(f"sqlite:///{path}")
+    me = new_session_id()
+    save(store, me, seed=1)
+    if how == "deleted":
+        for f in tmp_path.glob("d.sqlite*"):
+            f.unlink()
+    else:
+        path.rename(tmp_path / "old.sqlite")
+    ids = [save(store, me, seed=s) for s in (2, 3, 4)]
+    store.close()
+    fresh = DrawingsStore(f"sqlite:///{path}")  # as after a restart
+    assert fresh.count() == 3 and sorted(d.id for d in fresh.mine(me)) == sorted(ids)
+    fresh.close()
+    if how == "moved aside":
+        with sqlite3.connect(tmp_path / "old.sqlite") as old:
+            assert old.execute("SELECT count(*) FROM drawings").fetchone() == (1,)  # the moved file kept its own
+
+
+def test_a_damaged_file_moved_aside_is_replaced_while_the_server_runs(tmp_path):
+    path = tmp_path / "d.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    store = DrawingsStore(f"sqlite:///{path}")
+    assert not store.can_save and "move the file aside" in store.problem
+    path.rename(tmp_path / "broken.sqlite")
+    save(store, new_session_id())
+    assert store.can_save and store.count() == 1
+    store.close()
