@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import logging
 import os
 import threading
 import time
@@ -33,6 +34,7 @@ from cnn.paths import DRAWINGS_DB, shown
 SCHEMA_VERSION = 1
 ENV_URL = "DRAWINGS_DB"  # the one setting: where the store is
 ENV_TEACHER_KEY = "TEACHER_KEY"  # the secret that unlocks other people's drawings; unset, nobody has it
+log = logging.getLogger("drawings")
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,70 @@ def teacher_key_ok(given: str | None, secret: str | None = None) -> bool:
     if not secret or not given:
         return False
     return hmac.compare_digest(given.encode(), secret.encode())
+
+
+MIN_KEY_LENGTH = 16  # characters of a teacher's key
+MIN_KEY_DISTINCT = 8  # different characters in it
+KEY_ADVICE = "python -c 'import secrets; print(secrets.token_urlsafe(18))' prints one"
+
+
+def key_problem(key: str | None) -> str | None:
+    """Why a teacher's key is too easy to guess, in words a person who runs the server can act on; None when it is
+    long and varied enough, or when no key is set (then nobody has the teacher's controls)."""
+    if not key:
+        return None
+    if len(key) < MIN_KEY_LENGTH:
+        return (f"{ENV_TEACHER_KEY} is {len(key)} characters long, too easy to guess: use at least {MIN_KEY_LENGTH} "
+                f"({KEY_ADVICE})")
+    if len(set(key)) < MIN_KEY_DISTINCT:
+        return (f"{ENV_TEACHER_KEY} uses only {len(set(key))} different characters, too easy to guess: use at least "
+                f"{MIN_KEY_DISTINCT} ({KEY_ADVICE})")
+    return None
+
+
+class KeyGuard:
+    """Slows down guesses at the teacher's key, and logs each wrong one.
+
+    A client (an address) waits after each wrong guess, twice as long as after the one before (first_wait seconds, up
+    to longest_wait); the server as a whole takes at most per_minute wrong guesses in any minute, whoever sends them.
+    A right key clears its client's count. At per_minute = 10 that is at most 14,400 guesses a day per server, against
+    a key of 16 characters from 64.
+    """
+
+    def __init__(self, first_wait: float = 1.0, longest_wait: float = 300.0, per_minute: int = 10,
+                 clients: int = 10_000, clock=time.monotonic):
+        self.first_wait, self.longest_wait, self.per_minute = first_wait, longest_wait, per_minute
+        self.clients, self.clock = clients, clock
+        self._lock = threading.Lock()
+        self._failures: dict[str, tuple[int, float]] = {}  # client -> (wrong guesses in a row, when it may try next)
+        self._recent: list[float] = []  # when the server's wrong guesses of the last minute came
+        self.total_wrong = 0
+
+    def check(self, client: str, given: str | None, secret: str | None = None) -> tuple[bool, str | None]:
+        """(whether `given` is the key, why not in words); a guess that comes too soon is refused unread."""
+        now = self.clock()
+        with self._lock:
+            count, next_try = self._failures.get(client, (0, 0.0))
+            if now < next_try:
+                return False, f"Too many wrong keys from here: try again in {next_try - now:.0f} s."
+            self._recent = [t for t in self._recent if now - t < 60]
+            if len(self._recent) >= self.per_minute:
+                return False, "Too many wrong keys on this server in the last minute: try again in a minute."
+        if teacher_key_ok(given, secret):
+            with self._lock:
+                self._failures.pop(client, None)
+            return True, None
+        with self._lock:
+            count += 1
+            self.total_wrong += 1
+            self._failures.pop(client, None)
+            self._failures[client] = (count, now + min(self.first_wait * 2 ** (count - 1), self.longest_wait))
+            while len(self._failures) > self.clients:  # the oldest go first: memory stays bounded
+                del self._failures[next(iter(self._failures))]
+            self._recent.append(now)
+            log.warning("teacher's key: wrong guess from %s (%d in a row from there; %d on this server in the last "
+                        "minute, %d since it started)", client, count, len(self._recent), self.total_wrong)
+        return False, "That is not the teacher's key."
 
 
 def _explain(e: Exception, where: str) -> str:
@@ -425,9 +491,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", help=f"database URL (default: ${ENV_URL}, else sqlite:///data/drawings.sqlite)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("count", help="how many drawings the store holds, per label")
+    sub.add_parser("check-key", help=f"refuse a {ENV_TEACHER_KEY} that is too easy to guess (exit 1, saying why)")
     exp = sub.add_parser("export", help="write the drawings as MNIST IDX files plus each canvas as a PNG")
     exp.add_argument("--out", required=True, help="folder to write into (made if missing)")
     args = p.parse_args(argv)
+    if args.command == "check-key":
+        problem = key_problem(os.environ.get(ENV_TEACHER_KEY))
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
+        return 0
     store = DrawingsStore(args.db)
     try:
         if store.url is None:

@@ -84,23 +84,87 @@ def test_the_class_view_measures_the_networks_on_every_saved_drawing(store_url):
     assert not at.text_input  # no teacher's key on this server: no control over other people's drawings
 
 
-def test_the_teachers_controls_need_the_servers_key(store_url, monkeypatch):
+TEACHER = "a-long-enough-teacher-key-0123"  # 30 characters, 19 different
+
+
+@pytest.fixture
+def guard():
+    """The server's guard against guessing the key, fresh for the test, its clock under the test's control."""
+    from ui.drawings import key_guard
+
+    key_guard.clear()
+    g = key_guard()
+    now = [1000.0]
+    g.clock = lambda: now[0]
+    yield g, now
+    key_guard.clear()
+
+
+def test_the_teachers_controls_need_the_servers_key(store_url, monkeypatch, guard, caplog):
+    g, now = guard
     at = run_app(draw_digit(4), save_on=True)
     yes(at).click()
     run_app(draw_digit(4), at=at)
-    monkeypatch.setenv("TEACHER_KEY", "correct horse")
+    monkeypatch.setenv("TEACHER_KEY", TEACHER)
     at = run_app(None, lessons=CLASS)
     at.text_input(key="teacher_key").input("wrong horse")
     at = run_app(None, at=at)
     assert "That is not the teacher's key." in errors(at)
+    assert "teacher's key: wrong guess from" in caplog.text
     assert not [b for b in at.button if b.key == "teacher_delete_all"] and count(store_url) == 1
-    at.text_input(key="teacher_key").input("correct horse")
+    at.text_input(key="teacher_key").input(TEACHER)  # at once: refused unread
+    at = run_app(None, at=at)
+    assert "Too many wrong keys from here: try again in 1 s." in errors(at)
+    assert not [b for b in at.button if b.key == "teacher_delete_all"]
+    now[0] += 1.5
+    at.text_input(key="teacher_key").input(TEACHER + " ")
+    at = run_app(None, at=at)
+    at.text_input(key="teacher_key").input(TEACHER)
+    now[0] += 10
     at = run_app(None, at=at)
     export = at.get("download_button")
     assert len(export) == 1 and "Export every drawing" in export[0].proto.label
     at.button(key="teacher_delete_all").click()
     at = run_app(None, at=at)
     assert count(store_url) == 0
+
+
+def test_guessing_the_key_as_fast_as_messages_arrive_is_slowed_and_logged(store_url, monkeypatch, guard, caplog):
+    """440 wrong guesses at 4.8 a second once cost nothing and left no trace. Now each wrong guess from a client
+    doubles its wait, the server takes 10 wrong guesses a minute in all, and every wrong guess is logged."""
+    g, now = guard
+    monkeypatch.setenv("TEACHER_KEY", TEACHER)
+    at = run_app(None, lessons=CLASS)
+    compared = 0
+    for i in range(60):  # one guess a message, 0.2 s apart, as the hostile client sent them
+        before = g.total_wrong
+        at.text_input(key="teacher_key").input(f"guess {i:04d}")
+        at = run_app(None, at=at)
+        compared += g.total_wrong - before
+        now[0] += 0.2
+    assert compared == 4  # waits of 1, 2 and 4 s after the first three: 12 s of guessing reaches a fourth
+    assert caplog.text.count("teacher's key: wrong guess from") == compared
+    others = [f"10.0.0.{i}" for i in range(30)]  # many clients at once: the server's own limit
+    assert sum(g.check(c, "wrong")[1] == "That is not the teacher's key." for c in others) == 10 - compared
+    assert g.check("10.0.1.1", TEACHER)[1].startswith("Too many wrong keys on this server")
+    now[0] += 61
+    assert g.check("10.0.1.1", TEACHER) == (True, None)  # the right key still works once the minute has passed
+
+
+@pytest.mark.parametrize("key, why", [("1", "1 characters long"), ("correct horse", "13 characters long"),
+                                      ("aaaaaaaaaaaaaaaaaaaa", "only 1 different characters")])
+def test_a_short_or_guessable_key_is_refused_at_start_up(monkeypatch, key, why):
+    from cnn.drawings import main as drawings_command
+    from tools.serve import main as serve
+
+    monkeypatch.setenv("TEACHER_KEY", key)
+    assert drawings_command(["check-key"]) == 1
+    assert serve(["--replicas", "1"]) == 2  # before any replica or nginx starts
+    at = run_app(None, lessons=CLASS)
+    assert any(why in shown(w.value) and "The teacher's controls are off" in w.value for w in at.warning)
+    assert not at.text_input  # no way to type a key at all
+    monkeypatch.setenv("TEACHER_KEY", TEACHER)
+    assert drawings_command(["check-key"]) == 0
 
 
 def test_a_broken_store_turns_saving_off_and_the_page_still_reads(tmp_path, monkeypatch):
@@ -183,7 +247,7 @@ def test_a_spread_is_shown_without_an_arrow():
     assert mean.proto.delta.startswith("± ") and arrow(mean) == "NONE"
 
 
-@pytest.mark.parametrize("key", ["", "a long and unguessable teacher key"])
+@pytest.mark.parametrize("key", ["", TEACHER])
 def test_the_saving_note_says_who_can_do_what_and_each_claim_holds(store_url, monkeypatch, tmp_path, key):
     """With or without the teacher's key, as the note says: a new visit cannot delete an earlier visit's drawing from
     the page, and the server's own command exports every drawing with no key at all."""

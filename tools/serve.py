@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tools.pagedriver import free_port  # noqa: E402
+from ui.serving import BEHIND_PROXY  # noqa: E402
 
 NGINX_HINT = "install Debian's nginx package (apt-get install nginx); make serve starts it itself, as you"
 FAILS_BEFORE_OUT = 3  # health checks in a row a running replica may fail before it is taken out
@@ -126,8 +127,9 @@ class Replica:
                "--server.port", str(self.port), "--server.address", "127.0.0.1",
                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log,
-                                         stderr=subprocess.STDOUT)
+            # only nginx reaches a replica: the address it passes on is the visitor's (ui/serving.py)
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1", BEHIND_PROXY: "1"},
+                                         stdout=log, stderr=subprocess.STDOUT)
 
 
 @dataclass
@@ -283,8 +285,12 @@ def main(argv: list[str] | None = None) -> int:
     if nginx_path() is None:
         print(f"error: nginx is not installed: {NGINX_HINT}", file=sys.stderr)
         return 2
-    from cnn.drawings import DrawingsStore, store_url
+    from cnn.drawings import ENV_TEACHER_KEY, DrawingsStore, key_problem, store_url
 
+    problem = key_problem(os.environ.get(ENV_TEACHER_KEY))
+    if problem:
+        print(f"error: {problem}; or leave {ENV_TEACHER_KEY} unset for no teacher's controls", file=sys.stderr)
+        return 2
     store = DrawingsStore(store_url())
     print(f"drawings store for every replica: {getattr(store, 'where', store_url())}"
           + (f" (saving is off: {store.problem})" if store.problem else ""), flush=True)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from cnn.collected import class_report
 from cnn.drawings import (
-    ENV_TEACHER_KEY, DrawingsStore, StoreError, canvas_png, export_zip, new_session_id, teacher_key_ok,
+    ENV_TEACHER_KEY, DrawingsStore, KeyGuard, StoreError, canvas_png, export_zip, key_problem, new_session_id,
 )
 from cnn.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, fine_tune
 from cnn.model import page_reading
@@ -19,6 +19,7 @@ from ui.alt import chart, confusion_alt
 from ui.figures import NETWORK_NAMES, confusion_figure, percent, points_delta
 from ui.markdown import literal
 from ui.replay import wait_for_turn
+from ui.serving import client_address
 
 PART = "Your drawings and the class's"  # the part of the page where they are
 KEPT_IN_TAB = 200  # labelled drawings one tab keeps in memory, as many as one visitor may save
@@ -251,16 +252,46 @@ def class_ui(store: DrawingsStore, networks: dict) -> None:
     teacher_ui(store, everyone)
 
 
+@st.cache_resource
+def key_guard() -> KeyGuard:
+    """Every session's guesses at the teacher's key, counted together: one guard per server."""
+    return KeyGuard()
+
+
+def _key_id(secret: str) -> str:
+    """What a session keeps once its key was right: the key's hash, so a new key on the server locks it out."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def is_teacher() -> bool:
+    secret = os.environ.get(ENV_TEACHER_KEY)
+    return bool(secret) and key_problem(secret) is None and st.session_state.get("teacher") == _key_id(secret)
+
+
+def _try_key() -> None:
+    """The key typed (on a change only, so a rerun never counts as another guess), through the guard."""
+    secret = os.environ.get(ENV_TEACHER_KEY) or ""
+    ok, why = key_guard().check(client_address(), st.session_state.get("teacher_key"), secret)
+    st.session_state["teacher"] = _key_id(secret) if ok else None
+    if why:
+        st.session_state["teacher_key_note"] = why
+
+
 def teacher_ui(store: DrawingsStore, everyone: list) -> None:
     """Controls over everyone's drawings: only with the key the server holds, and absent without one."""
-    if not os.environ.get(ENV_TEACHER_KEY):
+    secret = os.environ.get(ENV_TEACHER_KEY)
+    if not secret:
         return
-    given = st.text_input("Teacher's key", type="password", key="teacher_key",
-                          help="Set on the server; with it you can delete anyone's drawings.")
-    if not given:
+    problem = key_problem(secret)
+    if problem:
+        st.warning(f"The teacher's controls are off: {literal(problem)}; then start the server again.")
         return
-    if not teacher_key_ok(given):
-        st.error("That is not the teacher's key.")
+    st.text_input("Teacher's key", type="password", key="teacher_key", on_change=_try_key,
+                  help="Set on the server; with it you can delete anyone's drawings.")
+    note = st.session_state.pop("teacher_key_note", None)
+    if note:
+        st.error(note)
+    if not is_teacher():
         return
     st.success(f"Teacher: {len(everyone)} drawings in the store.")
     note = st.session_state.pop("teacher_note", None)
@@ -281,7 +312,7 @@ def teacher_ui(store: DrawingsStore, everyone: list) -> None:
 
 
 def _teacher_delete(store: DrawingsStore, ids: list[int] | None) -> None:
-    if not teacher_key_ok(st.session_state.get("teacher_key")):  # checked again when the click arrives
+    if not is_teacher():  # checked again when the click arrives
         return
     try:
         gone = store.delete(ids)

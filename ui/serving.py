@@ -13,9 +13,26 @@ reading come back, and the next stroke is read by the new replica.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import streamlit as st
+
+BEHIND_PROXY = "DIGITS_BEHIND_PROXY"  # set by tools/serve.py for its replicas, which only its nginx reaches
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def client_address() -> str:
+    """The visitor's address, for limits per client: the one the proxy saw (the last entry its X-Forwarded-For
+    appends) when the page runs behind tools/serve.py's nginx, else the connection's own. A header a client sends
+    directly is never trusted."""
+    ip = st.context.ip_address
+    ip = ip if isinstance(ip, str) else None  # None where there is no connection (tests without a browser)
+    if os.environ.get(BEHIND_PROXY) and ip in LOOPBACK:
+        forwarded = str(st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded[:64]
+    return ip or "unknown"
 
 
 @st.fragment(run_every=timedelta(hours=1))
