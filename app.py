@@ -59,9 +59,16 @@ PAGE_CSS = """<style>
 h1 {font-size: 2.1rem !important; padding-bottom: 0.2rem !important}
 /* The page's section headings are h2 under the h1, for screen readers' outline, at the size of a small heading */
 [data-testid="stMarkdownContainer"] h2 {font-size: 1.25rem !important; font-weight: 600 !important; padding: 0.75rem 0 0.5rem !important}
-/* Captions in a grey that keeps WCAG AA's 4.5:1 on white (Streamlit's own fade them to 2.8:1 with opacity 0.6) */
+/* Colours follow the theme, light or dark (.streamlit/config.toml): none is written here. Captions take the theme's
+   text colour, faded less than Streamlit's opacity 0.6 (3.9:1 on white): at 75% they keep WCAG AA's 4.5:1 in the
+   light theme (6:1) and the dark (9:1). */
 [data-testid="stCaptionContainer"] {opacity: 1 !important}
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p, .canvas-hint {color: rgba(49, 51, 63, 0.82) !important}
+[data-testid="stCaptionContainer"], .canvas-hint {color: color-mix(in srgb, currentColor 75%, transparent) !important}
+/* Small words Streamlit writes in the theme's red (a slider's value, the chosen segment, the open tab) take the text
+   colour: the dark theme's red cannot be 4.5:1 on the dark page and under a primary button's white words at once.
+   The red still marks them: the slider's thumb, the segment's tint and border, the tab's underline. */
+[data-testid="stSliderThumbValue"], [data-testid="stButtonGroup"] button[aria-checked="true"],
+[role="tab"][aria-selected="true"] {color: inherit !important}
 .sr-only {position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap}
 /* a figure's words for screen readers (ui/alt.py) take no room in the layout either */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > .sr-only:only-child) {position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0)}

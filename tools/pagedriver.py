@@ -127,6 +127,42 @@ def open_page(target, url: str, width: int = 1280, height: int = 800):
     return page, ready
 
 
+# A text each part of the page (a tab, ui/parts.py) shows once it has run, for the tests to wait on.
+PART_TEXTS = {
+    "Feature maps": "conv1",
+    "Step by step": "Read with these steps",
+    "How sure is it?": "Monte Carlo dropout",
+    "Why this digit?": "Evidence for the digit",
+    "2D convolution": "Output size",
+    "Move it": "Sweep one control",
+    "How it learned": "Train one live",
+    "1D convolution padding": "padded input",
+    "The model and its parameters": "Dense layer parameters",
+    "Dense against convolution": "What the convnet's conv1 learned",
+    "How it was trained": "Test accuracy",
+    "Your drawings and the class's": "A personal copy that learns your style",
+}
+
+
+def open_part(page, name: str, timeout: float = 60) -> None:
+    """Open the part `name` (a tab) and return once it has run: its text on the page, and the page still."""
+    page.get_by_role("tab", name=name).click()
+    page.get_by_text(PART_TEXTS[name]).first.wait_for(timeout=timeout * 1000)
+    wait_for_still(page, timeout=timeout)
+
+
+def wait_for_still(page, quiet: float = 0.5, timeout: float = 30) -> None:
+    """Return once no script of the page runs and nothing on it has changed for `quiet` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        w = page.evaluate("""() => ({state: document.querySelector('[data-testid="stApp"]').dataset.testScriptState,
+                                     quiet: performance.now() - window.__watch.lastMutation})""")
+        if w["state"] == "notRunning" and w["quiet"] >= quiet * 1000:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"the page kept running or changing for {timeout:.0f}s")
+
+
 def stable_box(locator, timeout: float = 10) -> dict:
     """The element's bounding box once it has stopped moving (a rerun above it can shift the page as it lands)."""
     locator.scroll_into_view_if_needed()

@@ -4,8 +4,9 @@ Clear presses the canvas component's own "Reset canvas & history" button: the ca
 sends the empty drawing. A stroke drawn right after is drawn on the same canvas and sent after it, so nothing drawn
 is lost (a Clear that rebuilt the canvas from the server lost strokes drawn during the round trip).
 
-On a touch screen the canvas's toolbar (undo, redo, reset), which otherwise appears on hover, stays shown; and the
-drawing surface carries a description for screen readers.
+On a touch screen the canvas's toolbar (undo, redo, reset), which otherwise appears on hover, stays shown; the black
+square has an edge in the theme's text colour, so it stands out from a dark page too; and the drawing surface carries
+a description for screen readers.
 
 Fast send: streamlit-drawable-canvas 0.13 waits 200 ms after each mouse-up before sending the drawing (a trailing
 debounce), which was the largest single part of the time from mouse-up to prediction. Its toolbar's upload button
@@ -48,15 +49,20 @@ export default function ({ parentElement }) {
 
   if (window.__digitFastSend) return;
   window.__digitFastSend = true;
-  // The canvas's toolbar shows on hover, which a touch screen cannot do: there it stays shown. Its styles live in
-  // the component's shadow root, out of reach of the page's CSS, so the rule goes in there (again if it is rebuilt).
-  const pinOnTouch = () => {
+  // The canvas's styles live in the component's shadow root, out of reach of the page's CSS, so these rules go in
+  // there (again if it is rebuilt). The toolbar shows on hover, which a touch screen cannot do: there it stays shown.
+  // The black square gets an edge in the theme's text colour, half faded (5:1 on the dark page): an outline, which
+  // takes no room, so the pen lands where it did; on the top canvas, just inside it, as the component clips what lies
+  // outside and the canvases cover their wrappers' outlines.
+  const styleCanvas = () => {
     for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
       const shadow = host.shadowRoot;
-      if (!shadow || !shadow.querySelector('.dc-root') || shadow.querySelector('style.digit-touch')) continue;
+      if (!shadow || !shadow.querySelector('.dc-root') || shadow.querySelector('style.digit-canvas')) continue;
       const style = document.createElement('style');
-      style.className = 'digit-touch';
-      style.textContent = '@media (hover: none) { .dc-toolbar { opacity: 1; top: -2.65rem; transition: none; } }';
+      style.className = 'digit-canvas';
+      style.textContent = '@media (hover: none) { .dc-toolbar { opacity: 1; top: -2.65rem; transition: none; } } ' +
+        'canvas.upper-canvas { outline: 1px solid color-mix(in srgb, var(--st-text-color, #31333f) 50%, transparent); ' +
+        'outline-offset: -1px; }';
       shadow.appendChild(style);
       // and the drawing surface says what it is, for a screen reader
       const surface = shadow.querySelector('canvas.upper-canvas');
@@ -67,8 +73,8 @@ export default function ({ parentElement }) {
       }
     }
   };
-  pinOnTouch();
-  setInterval(pinOnTouch, 1000);
+  styleCanvas();
+  setInterval(styleCanvas, 1000);
   let root = null;  // the canvas the pen went down on
   const down = (event) => {
     const path = event.composedPath();
