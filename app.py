@@ -69,6 +69,26 @@ h1 {font-size: 2.1rem !important; padding-bottom: 0.2rem !important}
    The red still marks them: the slider's thumb, the segment's tint and border, the tab's underline. */
 [data-testid="stSliderThumbValue"], [data-testid="stButtonGroup"] button[aria-checked="true"],
 [role="tab"][aria-selected="true"] {color: inherit !important}
+/* Segmented controls wrap onto more lines, and so do their labels, where a phone has no room for them in one row
+   (Streamlit's own scroll sideways, with their ends faded out, and cut a long label with an ellipsis). Their segments
+   stand apart, each with its whole border and corners, which joined segments lose at the start of a line. */
+[data-testid="stButtonGroup"] [role="radiogroup"] {flex-wrap: wrap; gap: .25rem; overflow: visible; mask-image: none}
+[data-testid="stButtonGroup"] button {margin: 0 !important; border-radius: .5rem !important}
+[data-testid="stButtonGroup"] button[aria-checked="false"]:not(:hover, :focus-visible) {border-color: color-mix(in srgb, currentColor 20%, transparent) !important}
+[data-testid="stButtonGroup"] button, [data-testid="stButtonGroup"] button * {max-width: 100%; white-space: normal !important; overflow: visible !important}
+/* The 1D explorer's table scrolls sideways on a narrow screen: there its row names wrap, leaving more room for the
+   numbers, and a shade marks the side that has more to see (in the text colour, so it shows in either theme; where
+   scroll-driven animations are missing, no shade) */
+@media (max-width: 640px) {.c1d-wrap .c1d th {white-space: normal; width: 6rem}}
+@supports (animation-timeline: scroll()) {
+  .c1d-wrap {--shade: color-mix(in srgb, currentColor 45%, transparent); animation: c1d-more linear both;
+             animation-timeline: scroll(self inline)}
+  @keyframes c1d-more {
+    from {box-shadow: inset 1.5rem 0 1rem -1rem transparent, inset -1.5rem 0 1rem -1rem var(--shade)}
+    10%, 90% {box-shadow: inset 1.5rem 0 1rem -1rem var(--shade), inset -1.5rem 0 1rem -1rem var(--shade)}
+    to {box-shadow: inset 1.5rem 0 1rem -1rem var(--shade), inset -1.5rem 0 1rem -1rem transparent}
+  }
+}
 .sr-only {position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap}
 /* a figure's words for screen readers (ui/alt.py) take no room in the layout either */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > .sr-only:only-child) {position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0)}
@@ -221,7 +241,8 @@ def your_drawings_ui() -> None:
     else:
         personal_ui(model, _live_queue(), get_script_run_ctx().session_id, _live_data)
     st.divider()
-    class_ui(drawings_store(), networks(("convnet", "dense44")))
+    class_ui(drawings_store(), networks(("convnet", "dense44")),
+             _weights_sha256(str(DEFAULT_WEIGHTS), _mtime(DEFAULT_WEIGHTS)))
 
 
 def robustness_figures() -> dict | None:
@@ -343,9 +364,11 @@ def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
     layer = pick_layer.segmented_control("Look closer at", FEATURE_LAYERS, default="conv1", key="fm_layer") or "conv1"
     channels = maps[layer].shape[0]
     channel = pick_channel.slider("Channel", 0, channels - 1, 0, key=f"fm_channel_{layer}")
-    grid = st.columns(2)
     info = layer_info(model)
-    for i, name in enumerate(FEATURE_LAYERS):
+    # one row of two columns per pair (conv1 and pool1, then conv2 and pool2): a phone stacks the columns row by
+    # row, so the layers still come in the network's order
+    places = [place for _ in range(0, len(FEATURE_LAYERS), 2) for place in st.columns(2)]
+    for place, name in zip(places, FEATURE_LAYERS):
         cols, what = MAP_COLUMNS, info[name]
         c, h, w = maps[name].shape
         mosaic, channel_of = tile(maps[name], cols)
@@ -353,7 +376,7 @@ def feature_maps_ui(model: ConvNet, maps: dict[str, np.ndarray]) -> None:
         if name == layer:
             r, q = divmod(channel, cols)
             highlight = (r * (h + 1), r * (h + 1) + h, q * (w + 1), q * (w + 1) + w)
-        with grid[i % 2]:
+        with place:
             st.markdown(f"**{name}** · {c} maps of {h}×{w} · {what}")
             height = 230 if c == 32 else 300
             chart(mosaic_figure(mosaic, channel_of, float(maps[name].max()), height, highlight),
