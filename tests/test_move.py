@@ -1,13 +1,17 @@
 """Why the convnet holds up as it does when the digit moves: pool2's change under a shift, training on moved digits,
-ink leaving the frame, and the errors on unmoved digits; each figure against a numpy reference or a fresh measurement."""
+ink leaving the frame, and the errors on unmoved digits; each figure against a numpy reference or a fresh measurement,
+and the sentences of the page's Move it part that quote them."""
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnn import robustness
+from cnn.augment import affine_of
 from cnn.checkpoint import load_metadata
 from cnn.data import to_float
 from cnn.model import load, page_reading
@@ -15,6 +19,9 @@ from cnn.paths import shipped_networks
 from cnn.perturb import MAX_SHIFT, Move, apply
 from cnn.robustness import (LOSING, UNAUGMENTED, cut_off, frame, ink_kept, pool2_features, pooling_cell, read,
                             shift_change, unmoved_errors)
+from cnn.strokes import draw_digit
+from tests.test_app import run_app, shown
+from ui.move import why_text
 
 
 @pytest.fixture(scope="module")
@@ -181,3 +188,76 @@ def test_the_shipped_unaugmented_figures_are_measured_again(digits):
         moved = numpy_shift(x, dx=dx)
         assert stored["accuracy"][stored["values"].index(dx)] == pytest.approx(
             (page_reading(model, moved).argmax(1) == labels).mean(), abs=1e-6)
+
+
+# --- the page's sentences --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def why():
+    """The Move it part's paragraph on why the convnet is not immune, as the page shows it."""
+    at = run_app(draw_digit(3), analysis="Move it")
+    assert not at.exception
+    text = shown(next(m.value for m in at.markdown if "Why not more?" in m.value))
+    return text[text.index("Why not more?"):]
+
+
+def test_the_page_says_pooling_absorbs_little_of_a_small_shift(why):
+    c = read()["shift_change"]
+    assert all(p > 0.5 * q for p, q in zip(c["pool2"][:3], c["pixels"][:3]))  # what makes the sentence true
+    assert ("shifted 1, 2 and 3 pixels right, a test digit's pool2 features, what the convnet's dense layer reads, "
+            f"change by {c['pool2'][0]:.0%}, {c['pool2'][1]:.0%} and {c['pool2'][2]:.0%} of their size") in why
+    assert "absorbs little of a small shift" in why and "forgives" not in why
+    assert "A 4-pixel shift, one step of pool2's 5×5 grid, lines up: the features move exactly one cell along" in why
+
+
+def test_the_page_says_what_training_on_moved_digits_did(why):
+    data = read()
+    shift = affine_of(load_metadata(shipped_networks()["convnet"])["hyperparameters"]).shift_px
+    assert f"shifted by up to ±{shift:g} pixels each way" in why
+    plain, sx = data["unaugmented"], data["sweeps"]["shift_x"]["accuracy"]["convnet"]
+    values = data["sweeps"]["shift_x"]["values"]
+    theirs = [(plain["accuracy"][values.index(0)] - plain["accuracy"][values.index(s)]) * 100 for s in (1, 2, 3, 4)]
+    ours = [(sx[values.index(0)] - sx[values.index(s)]) * 100 for s in (1, 2, 3, 4)]
+    assert sum(ours) < 0.5 * sum(theirs)
+    assert (f"The same convnet trained on digits never moved (the keras recipe) loses {theirs[0]:.1f}, {theirs[1]:.1f}, "
+            f"{theirs[2]:.1f} and {theirs[3]:.1f} points of accuracy at 1, 2, 3 and 4 pixels right, where this one "
+            f"loses {ours[0]:.1f}, {ours[1]:.1f}, {ours[2]:.1f} and {ours[3]:.1f}: training on moved digits spares it most of "
+            "what a small shift costs") in why
+
+
+def test_the_page_says_how_much_of_the_drop_is_ink_leaving_the_frame(why):
+    data = read()
+    f, sweep = data["frame"]["shift_x"], data["sweeps"]["shift_x"]
+    i = f["values"].index(MAX_SHIFT)
+    unmoved, moved = sweep["accuracy"]["convnet"][sweep["values"].index(0)], sweep["accuracy"]["convnet"][i]
+    cut = f["cut"]["convnet"][i]
+    assert (unmoved - cut) < (unmoved - moved) / 3  # what makes "Little" true
+    assert (f"Little of the drop at {MAX_SHIFT} pixels is ink leaving the 28×28 frame. Shifted {MAX_SHIFT} pixels "
+            f"right, {f['losing'][i]:.0%} of the test digits lose more than {LOSING:.0%} of their ink") in why
+    assert (f"the convnet reads {cut:.1%} of them: losing the ink costs it {(unmoved - cut) * 100:.0f} of the "
+            f"{(unmoved - moved) * 100:.0f} points it drops") in why
+
+
+def test_the_sentences_follow_the_figures_not_the_words():
+    """Other figures, other words: where pooling did absorb a shift, where training did not help, and where the ink
+    was the whole drop, the paragraph says so."""
+    data = copy.deepcopy(read())
+    c = data["shift_change"]
+    c["pool2"] = [p * 0.2 for p in c["pixels"]]
+    plain = data["unaugmented"]
+    plain["accuracy"] = list(data["sweeps"]["shift_x"]["accuracy"]["convnet"])
+    f = data["frame"]["shift_x"]
+    f["cut"]["convnet"][f["values"].index(MAX_SHIFT)] = data["sweeps"]["shift_x"]["accuracy"]["convnet"][
+        f["values"].index(MAX_SHIFT)]
+    text = why_text(data)
+    assert "Max pooling absorbs part of a small shift" in text and "absorbs little" not in text
+    assert "spares it only part of what a small shift costs" in text and "spares it most" not in text
+    assert f"Most of the drop at {MAX_SHIFT} pixels is ink leaving" in text
+
+
+def test_without_the_new_figures_the_page_claims_nothing_it_did_not_measure():
+    data = {k: v for k, v in read().items() if k not in ("shift_change", "unaugmented", "frame", "moves")}
+    text = why_text(data)
+    assert text == ("Why not more? Convolution itself moves with the digit: a shifted input gives shifted feature maps. "
+                    "And the dense layer that ends the convnet still sees at which position each feature fired.")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn.augment import Affine
-from cnn.model import page_reading
+from cnn.model import IMAGE_SIZE, page_reading
 from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply, validate
-from cnn.robustness import CONTROLS, at_value, readings_along
+from cnn.robustness import CONTROLS, LOSING, at_value, readings_along
 from ui.alt import chart, image_alt, robustness_alt, sweep_alt
 from ui.figures import COMPARED, NETWORK_NAMES, image_figure, percent, robustness_figure, sweep_figure
 from ui.markdown import literal
@@ -127,14 +126,98 @@ def robustness_text(robustness: dict) -> str:
         text.append(f"The dense networks trained without dropout read more unmoved digits ({row(sx, 0, tuned)}); at "
                     f"{near} pixels they read {row(sx, near, tuned)}, "
                     + ("still well behind the convnet." if behind > 0.05 else "close to the convnet."))
+    return " ".join(text) + "\n\n" + why_text(robustness)
+
+
+def _listed(items: list[str]) -> str:
+    """Items joined as a sentence lists them: a; a and b; a, b and c."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def why_text(robustness: dict) -> str:
+    """Why the convnet is not immune to a shift, in words, from the measurement's own figures: how much a small
+    shift changes its pool2 features, what training on moved digits did, and how much ink leaves the frame."""
+    text = ["Why not more? Convolution itself moves with the digit: a shifted input gives shifted feature maps."]
+    change, grid = robustness.get("shift_change"), None
+    if isinstance(change, dict):
+        grid, cell = change["grid"], change["cell"]
+        small = [i for i, s in enumerate(change["shifts"]) if s < cell]
+        shifts = _listed([str(change["shifts"][i]) for i in small])
+        pool2 = _listed([f"{change['pool2'][i]:.0%}" for i in small])
+        pixels = _listed([f"{change['pixels'][i]:.0%}" for i in small])
+        little = all(change["pool2"][i] > 0.5 * change["pixels"][i] for i in small)
+        text.append(
+            ("But max pooling absorbs little of a small shift: " if little else "Max pooling absorbs part of a small "
+             "shift: ")
+            + f"shifted {shifts} pixels right, a test digit's pool2 features, what the convnet's dense layer reads, "
+            f"change by {pool2} of their size on average (relative L2), "
+            + (f"not much less than its pixels do ({pixels})." if little else f"against {pixels} for its pixels.")
+        )
+        if change["one_cell"] < 0.01:
+            text.append(f"A {cell}-pixel shift, one step of pool2's {grid}×{grid} grid, lines up: the features move "
+                        "exactly one cell along, the same features in a new place.")
+    where = f"which of the {grid}×{grid} positions" if grid else "which position"
+    text.append(f"And the dense layer that ends the convnet still sees at {where} each feature fired.")
+    return " ".join(text + _training_text(robustness, change) + _frame_text(robustness))
+
+
+def _training_text(robustness: dict, change: dict | None) -> list[str]:
+    """What the convnet was trained on, and what that did: the same convnet trained on unmoved digits beside it."""
+    moves = robustness.get("moves")
+    moves = moves if isinstance(moves, dict) else {}
+    convnet, text = moves.get("convnet"), []
+    if convnet:
+        everyone = all(moves.get(a) == convnet for a in robustness["weights"])
+        how = [f"shifted by up to ±{convnet['shift_px']:g} pixels each way"]
+        how += [f"turned by up to ±{convnet['rotate_deg']:g}°"] if convnet["rotate_deg"] else []
+        how += ["zoomed"] if convnet["scale"] else []
+        how += ["slanted"] if convnet["shear"] else []
+        text.append(f"{'All these networks were' if everyone else 'The convnet was'} trained on digits moved at "
+                    f"random: {_listed(how)}.")
+    plain, sx = robustness.get("unaugmented"), robustness["sweeps"]["shift_x"]
+    if not (convnet and isinstance(plain, dict) and isinstance(change, dict)):
+        return text
+    shifts = [s for s in change["shifts"] if s in plain["values"] and s in sx["values"]]
+
+    def lost(values: list, accuracy: list) -> list[float]:
+        """Points of accuracy lost at each of `shifts`, from the unmoved digits'."""
+        return [(accuracy[values.index(0)] - accuracy[values.index(s)]) * 100 for s in shifts]
+
+    theirs, ours = lost(plain["values"], plain["accuracy"]), lost(sx["values"], sx["accuracy"]["convnet"])
     text.append(
-        "Why not more? Convolution itself moves with the digit: a shifted input gives shifted feature maps. Max "
-        "pooling only forgives a shift within each 2×2 block (4×4 after both poolings), and the convnet ends in a "
-        "dense layer that still sees at which of the 5×5 positions each feature fired."
+        f"The same convnet trained on digits never moved (the {plain['recipe']} recipe) loses "
+        f"{_listed([f'{p:.1f}' for p in theirs])} points of accuracy at {_listed([str(s) for s in shifts])} pixels "
+        f"right, where this one loses {_listed([f'{p:.1f}' for p in ours])}: training on moved digits spares it "
+        + ("most" if sum(ours) <= 0.5 * sum(theirs) else "only part") + " of what a small shift costs."
     )
-    augmented = robustness.get("augmented")
-    if isinstance(augmented, dict) and augmented and all(augmented.values()):
-        a = Affine()
-        text.append(f"All these networks were trained on digits shifted by up to ±{a.shift_px:g} pixels and turned "
-                    f"by up to ±{a.rotate_deg:g}° at random, so small moves are what they all learned to take.")
-    return " ".join(text)
+    return text
+
+
+def _frame_text(robustness: dict) -> list[str]:
+    """How much of the drop at the largest shift is ink leaving the frame: the digits cut the same way, unmoved."""
+    frame = robustness.get("frame")
+    if not isinstance(frame, dict):
+        return []
+    far, text = MAX_SHIFT, []
+    for name, where in (("shift_x", "right"), ("shift_y", "down")):
+        f, sweep = frame[name], robustness["sweeps"][name]
+        i = f["values"].index(far)
+        unmoved = sweep["accuracy"]["convnet"][sweep["values"].index(0)]
+        moved, cut = sweep["accuracy"]["convnet"][sweep["values"].index(far)], f["cut"]["convnet"][i]
+        losing, lost = f"{f['losing'][i]:.0%}", f"{f['ink_lost'][i]:.0%}"
+        if name == "shift_x":
+            share = (unmoved - cut) / (unmoved - moved) if unmoved > moved else 0.0
+            how = "Little" if share < 1 / 3 else "Part" if share < 2 / 3 else "Most"
+            text.append(
+                f"{how} of the drop at {far} pixels is ink leaving the {IMAGE_SIZE}×{IMAGE_SIZE} frame. Shifted {far} "
+                f"pixels {where}, {losing} of the test digits lose more than {LOSING:.0%} of their ink over the edge "
+                f"({lost} of a digit's ink on average), and with that same ink cut off where they stand the convnet "
+                f"reads {cut:.1%} of them: losing the ink costs it {(unmoved - cut) * 100:.0f} of the "
+                f"{(unmoved - moved) * 100:.0f} points it drops, the move itself the rest."
+            )
+        else:
+            text.append(
+                f"Shifted {far} pixels {where}, {losing} lose more than {LOSING:.0%} ({lost} on average), and with "
+                f"that ink cut off where they stand the convnet reads {cut:.1%} of them, against {moved:.1%} moved."
+            )
+    return text
