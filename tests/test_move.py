@@ -1,10 +1,11 @@
 """Why the convnet holds up as it does when the digit moves: pool2's change under a shift, training on moved digits,
 ink leaving the frame, and the errors on unmoved digits; each figure against a numpy reference or a fresh measurement,
-and the sentences of the page's Move it part that quote them."""
+and the sentences of the page's Move it part and of the README that quote them."""
 
 from __future__ import annotations
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from cnn.augment import affine_of
 from cnn.checkpoint import load_metadata
 from cnn.data import to_float
 from cnn.model import load, page_reading
-from cnn.paths import shipped_networks
+from cnn.paths import ROOT, shipped_networks
 from cnn.perturb import MAX_SHIFT, Move, apply
 from cnn.robustness import (LOSING, UNAUGMENTED, cut_off, frame, ink_kept, pool2_features, pooling_cell, read,
                             shift_change, unmoved_errors)
@@ -261,3 +262,19 @@ def test_without_the_new_figures_the_page_claims_nothing_it_did_not_measure():
     text = why_text(data)
     assert text == ("Why not more? Convolution itself moves with the digit: a shifted input gives shifted feature maps. "
                     "And the dense layer that ends the convnet still sees at which position each feature fired.")
+
+
+# --- the README ------------------------------------------------------------------------------------------------------
+
+
+def test_the_readme_quotes_the_unmoved_errors_and_the_command():
+    """The convnet stands apart unmoved too: the README says by how much, as the metadata records it."""
+    readme = re.sub(r"\s+", " ", (ROOT / "README.md").read_text())
+    e = unmoved_errors()
+    few, many = sorted((e["dense44, no dropout"]["rate"], e["dense44"]["rate"]))
+    convnet = e["convnet"]["rate"]
+    assert e["dense44"]["parameters"] - e["convnet"]["parameters"] < 0.01 * e["convnet"]["parameters"]  # one budget
+    sentence = (f"Unmoved, it makes {few / convnet:.1f} to {many / convnet:.1f} times fewer errors than the dense "
+                f"networks of its parameter budget: {convnet:.2%} of the test digits against {few:.2%}")
+    assert sentence in readme and f"and {many:.2%}" in readme
+    assert "(`python -m cnn.robustness --errors`" in readme
