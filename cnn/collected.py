@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import torch.nn as nn
 
@@ -31,3 +33,50 @@ def class_report(networks: dict[str, nn.Module], images: np.ndarray, labels: np.
         r["predicted"] = probs.argmax(1).tolist() if len(images) else []
         out[name] = r
     return out
+
+
+def predictions_report(predicted: np.ndarray, labels: np.ndarray) -> dict:
+    """What class_report gives, from predictions alone: accuracy, per digit, confusions, the most confused pairs."""
+    labels, predicted = np.asarray(labels, np.int64), np.asarray(predicted, np.int64)
+    r = report(np.eye(NUM_CLASSES, dtype=np.float32)[predicted].reshape(-1, NUM_CLASSES), labels)
+    r.pop("loss")  # one-hot "probabilities" make no loss worth reading
+    r["per_digit_count"] = np.bincount(labels, minlength=NUM_CLASSES).tolist()
+    r["confused_pairs"] = confused_pairs(np.array(r["confusion"]))
+    r["predicted"] = predicted.tolist()
+    return r
+
+
+class ClassReadings:
+    """Each network's reading of each saved drawing, kept as the store grows, so that a class view reads only the
+    drawings it has not read before, a few at a time, however many the store holds.
+
+    `reuse` names the network whose reading the store already holds (the page saves the convnet's reading with the
+    weights' SHA-256): drawings read by those same weights are taken as read, the others read again. Memory: one small
+    integer per drawing and network.
+    """
+
+    def __init__(self, chunk: int = 500):
+        self.chunk = chunk  # drawings read at once: (chunk * 3, 1, 28, 28) floats, about 5 MB at 500
+        self._lock = threading.Lock()
+        self._read: dict[str, dict[int, int]] = {}  # network -> drawing id -> the digit it read
+
+    def update(self, store, networks: dict[str, nn.Module], reuse: tuple[str, str] | None = None):
+        """(ids, labels, {network: predictions}) for every drawing in the store, by id."""
+        ids, labels, saved, shas = store.readings()
+        present = set(ids.tolist())
+        with self._lock:
+            for name, model in networks.items():
+                known = self._read.setdefault(name, {})
+                for gone in set(known) - present:
+                    del known[gone]
+                if reuse is not None and reuse[0] == name:
+                    known.update((int(i), int(p)) for i, p, sha in zip(ids, saved, shas) if sha == reuse[1])
+                missing = [int(i) for i in ids if int(i) not in known]
+                for k in range(0, len(missing), self.chunk):
+                    images = store.images(missing[k : k + self.chunk])
+                    if images:
+                        batch = np.stack(list(images.values()))  # (n, 28, 28)
+                        known.update(zip(images, page_reading(model, batch).argmax(1).tolist()))
+            keep = np.array([all(int(i) in self._read[n] for n in networks) for i in ids], bool)  # deleted meanwhile
+            ids, labels = ids[keep], labels[keep]
+            return ids, labels, {n: np.array([self._read[n][int(i)] for i in ids], np.int64) for n in networks}

@@ -41,7 +41,8 @@ log = logging.getLogger("drawings")
 class Limits:
     per_session: int = 200  # drawings one visitor can keep: a whole class's worth of digits, several times over
     total: int = 20_000  # drawings in the store: 100 visitors at their limit, about 60 MB of canvases
-    png_bytes: int = 256 * 2**10  # a canvas's PNG; a 280 x 280 drawing is 5-15 kB
+    png_bytes: int = 32 * 2**10  # a canvas's PNG: a 280 x 280 drawing is 2-15 kB; noise that still reads as a digit
+    # would be up to 240 kB, and a class view at the cap would carry all of it
 
 
 metadata = sa.MetaData()
@@ -142,6 +143,30 @@ def key_problem(key: str | None) -> str | None:
         return (f"{ENV_TEACHER_KEY} uses only {len(set(key))} different characters, too easy to guess: use at least "
                 f"{MIN_KEY_DISTINCT} ({KEY_ADVICE})")
     return None
+
+
+class ClientCap:
+    """At most per_client saves from one client address in a `window` of seconds from its first save, so a client
+    that reconnects (a new visit, with a new per-visit count) cannot pass the per-visit cap over and over. Memory
+    stays bounded: two numbers for each of the `clients` most recent addresses."""
+
+    def __init__(self, per_client: int = 1_000, window: float = 86_400.0, clients: int = 10_000, clock=time.monotonic):
+        self.per_client, self.window, self.clients, self.clock = per_client, window, clients, clock
+        self._lock = threading.Lock()
+        self._saves: dict[str, tuple[float, int]] = {}  # address -> (when its window began, saves in it)
+
+    def take(self, client: str) -> bool:
+        """Count one save for `client`; False (nothing counted) when it is at its cap."""
+        now = self.clock()
+        with self._lock:
+            began, count = self._saves.pop(client, (now, 0))
+            if now - began >= self.window:
+                began, count = now, 0
+            ok = count < self.per_client
+            self._saves[client] = (began, count + ok)  # the most recent client last
+            while len(self._saves) > self.clients:
+                del self._saves[next(iter(self._saves))]
+            return ok
 
 
 class KeyGuard:
@@ -362,6 +387,49 @@ class DrawingsStore:
             raise StoreError(_explain(e, self.where)) from None
         return [Drawing(r.id, r.created, r.session, r.label, r.prediction, r.probability, r.weights_sha256,
                         image_from_bytes(r.image), bytes(r.canvas_png)) for r in rows]
+
+    def readings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Every drawing's (ids, labels, predictions made when it was saved, the weights that made them), by id, and
+        nothing else: a few bytes a drawing, however many there are."""
+        q = sa.select(drawings.c.id, drawings.c.label, drawings.c.prediction, drawings.c.weights_sha256).order_by(
+            drawings.c.id)
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(q).all()
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(_explain(e, self.where)) from None
+        return (np.array([r.id for r in rows], np.int64), np.array([r.label for r in rows], np.int64),
+                np.array([r.prediction for r in rows], np.int64), [r.weights_sha256 for r in rows])
+
+    def images(self, ids) -> dict[int, np.ndarray]:
+        """The prepared 28 x 28 images of the drawings with these ids (those still there), by id."""
+        return {i: image_from_bytes(b) for i, b in self._column(drawings.c.image, ids).items()}
+
+    def canvases(self, ids) -> dict[int, bytes]:
+        """The canvases' PNGs of the drawings with these ids (those still there), by id."""
+        return {i: bytes(b) for i, b in self._column(drawings.c.canvas_png, ids).items()}
+
+    def _column(self, column, ids, chunk: int = 500) -> dict[int, bytes]:
+        ids = [int(i) for i in ids]
+        out = {}
+        try:
+            with self.engine.connect() as conn:
+                for k in range(0, len(ids), chunk):  # SQLite takes at most 999 values in one IN (...)
+                    q = sa.select(drawings.c.id, column).where(drawings.c.id.in_(ids[k : k + chunk]))
+                    out.update((r[0], r[1]) for r in conn.execute(q))
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(_explain(e, self.where)) from None
+        return out
+
+    def listing(self, offset: int = 0, limit: int = 50) -> list[tuple[int, datetime, int, int]]:
+        """One page of the drawings, newest first, as (id, created, label, prediction): no images."""
+        q = (sa.select(drawings.c.id, drawings.c.created, drawings.c.label, drawings.c.prediction)
+             .order_by(drawings.c.id.desc()).offset(max(0, int(offset))).limit(max(0, int(limit))))
+        try:
+            with self.engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(q)]
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(_explain(e, self.where)) from None
 
     def mine(self, session: str) -> list[Drawing]:
         """A visitor's drawings, newest first."""

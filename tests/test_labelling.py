@@ -270,3 +270,53 @@ def test_the_saving_note_says_who_can_do_what_and_each_claim_holds(store_url, mo
     monkeypatch.delenv(ENV_TEACHER_KEY)
     assert drawings_command(["--db", store_url, "export", "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "drawings.csv").read_text().count("\n") == 2  # a header and the one drawing
+
+
+def test_a_labelled_drawing_is_kept_compactly():
+    """0.66 MB a labelled drawing with saving off: each label's buttons held the canvas's 300 kB of pixels. Now a
+    button carries the drawing's key, and the tab keeps the 28x28 image as bytes and a small thumbnail."""
+    import numpy as np
+
+    from cnn.drawings import image_from_bytes
+    from cnn.preprocess import canvas_to_mnist
+    from ui.drawings import THUMBNAIL, kept_images
+
+    canvas = draw_digit(6)
+    at = run_app(canvas)
+    yes(at).click()
+    at = run_app(canvas, at=at)
+    (entry,) = at.session_state["labelled"].values()
+    assert set(entry) == {"label", "prediction", "probability", "thumb", "image", "saved"}
+    assert isinstance(entry["image"], bytes) and len(entry["image"]) == 28 * 28
+    assert len(entry["thumb"]) < 4096 and entry["thumb"].startswith(b"\x89PNG")
+    from PIL import Image
+    import io
+
+    assert Image.open(io.BytesIO(entry["thumb"])).size == (THUMBNAIL, THUMBNAIL)
+    np.testing.assert_allclose(image_from_bytes(entry["image"]), canvas_to_mnist(canvas), atol=0.5 / 255)
+    assert at.session_state["reading"]["key"] in at.session_state["labelled"]  # one reading per tab, replaced
+    at = run_app(draw_digit(1), at=at)
+    assert at.session_state["reading"]["key"] not in at.session_state["labelled"]
+
+
+def test_a_click_for_a_drawing_no_longer_shown_labels_nothing():
+    at = run_app(draw_digit(2))
+    button = yes(at)
+    at.session_state["reading"] = {**at.session_state["reading"], "key": "another drawing"}
+    button.click()
+    at = run_app(draw_digit(2), at=at)
+    assert not at.session_state["labelled"]
+    assert any("The drawing changed before that click arrived" in w.value for w in at.warning)
+
+
+def test_a_client_that_reconnects_cannot_pass_its_address_cap():
+    from cnn.drawings import ClientCap
+
+    now = [0.0]
+    cap = ClientCap(per_client=3, window=100, clients=2, clock=lambda: now[0])
+    assert [cap.take("10.0.0.1") for _ in range(4)] == [True, True, True, False]
+    assert cap.take("10.0.0.2")  # another address has its own count
+    now[0] = 150
+    assert cap.take("10.0.0.1")  # a new window
+    cap.take("10.0.0.3")
+    assert len(cap._saves) == 2  # bounded: the oldest address is forgotten

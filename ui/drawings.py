@@ -9,9 +9,10 @@ import os
 import numpy as np
 import streamlit as st
 
-from cnn.collected import class_report
+from cnn.collected import ClassReadings, predictions_report
 from cnn.drawings import (
-    ENV_TEACHER_KEY, DrawingsStore, KeyGuard, StoreError, canvas_png, export_zip, key_problem, new_session_id,
+    ENV_TEACHER_KEY, ClientCap, DrawingsStore, KeyGuard, StoreError, canvas_png, export_zip, image_bytes,
+    image_from_bytes, key_problem, new_session_id,
 )
 from cnn.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, fine_tune
 from cnn.model import page_reading
@@ -23,6 +24,7 @@ from ui.serving import client_address
 
 PART = "Your drawings and the class's"  # the part of the page where they are
 KEPT_IN_TAB = 200  # labelled drawings one tab keeps in memory, as many as one visitor may save
+THUMBNAIL = 90  # pixels a side of a labelled drawing in the gallery
 
 def saving_note(teacher_key_set: bool) -> str:
     """Who can do what with a saved drawing, exactly: on the page, and on the server itself."""
@@ -75,7 +77,10 @@ def label_ui(store: DrawingsStore, image: np.ndarray, rgba: np.ndarray, probs: n
         where = "saved on the server" if k.get("saved") else "kept in this tab"
         st.caption(f"Labelled as {k['label']} ({where}). Thank you. Draw another, or see **{PART}** below.")
         return
-    reading = (store, key, image, rgba, probs, weights_sha)
+    # The reading the buttons label, one per tab and replaced by each stroke: a button's arguments stay in memory as
+    # long as its widget does, so they carry only the drawing's key (a canvas is 300 kB as pixels).
+    st.session_state["reading"] = {"key": key, "image": image, "rgba": rgba, "probs": probs, "sha": weights_sha}
+    reading = (store, key)
     st.markdown("**Was it right?**")
     # One row that wraps where it must (a tablet's column holds about six digits): nothing is ever cut off.
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
@@ -96,22 +101,46 @@ def label_ui(store: DrawingsStore, image: np.ndarray, rgba: np.ndarray, probs: n
         st.markdown(saving_note(bool(os.environ.get(ENV_TEACHER_KEY))))
 
 
-def _label(store, key, image, rgba, probs, weights_sha, label) -> None:
-    """A click on "Yes" or on the right digit: keep the drawing with that label, and save it if asked."""
-    kept, top = _kept(), int(np.argmax(probs))
+def thumbnail_png(rgba: np.ndarray, side: int = THUMBNAIL) -> bytes:
+    """A small copy of the canvas for the gallery, a kilobyte or two, where the canvas's own PNG is 5-15 kB."""
+    from PIL import Image
+
+    small = Image.fromarray(np.asarray(rgba, np.uint8), "RGBA").resize((side, side), Image.LANCZOS)
+    return canvas_png(np.asarray(small))
+
+
+def _label(store, key, label) -> None:
+    """A click on "Yes" or on the right digit: keep the drawing with that label, and save it if asked. Kept in the
+    tab: the 28x28 image as bytes, a thumbnail and four numbers, about 3 kB a drawing."""
+    kept, reading = _kept(), st.session_state.get("reading")
+    if not reading or reading["key"] != key:
+        st.session_state["label_note"] = "The drawing changed before that click arrived: label the one shown now."
+        return
     if len(kept) >= KEPT_IN_TAB:
         st.session_state["label_note"] = (f"This tab keeps {KEPT_IN_TAB} labelled drawings at most: delete some under "
                                           f"{PART} to label more.")
         return
-    entry = {"label": int(label), "prediction": top, "probability": float(probs[top]), "png": canvas_png(rgba),
-             "image": np.array(image, np.float32), "saved": None}
+    image, probs = reading["image"], reading["probs"]
+    top = int(np.argmax(probs))
+    entry = {"label": int(label), "prediction": top, "probability": float(probs[top]),
+             "thumb": thumbnail_png(reading["rgba"]), "image": image_bytes(image), "saved": None}
     if st.session_state.get("save_on") and store.can_save:
-        try:
-            entry["saved"] = store.save(visitor(), int(label), top, float(probs[top]), weights_sha, image, entry["png"])
-        except StoreError as e:
-            st.session_state["label_note"] = f"Not saved: {e}. It is kept in this tab."
+        if not save_cap().take(client_address()):
+            st.session_state["label_note"] = (f"Not saved: this address has saved {save_cap().per_client:,} drawings "
+                                              "today, the most one address may. It is kept in this tab.")
+        else:
+            try:
+                entry["saved"] = store.save(visitor(), int(label), top, float(probs[top]), reading["sha"], image,
+                                            canvas_png(reading["rgba"]))
+            except StoreError as e:
+                st.session_state["label_note"] = f"Not saved: {e}. It is kept in this tab."
     kept[key] = entry
     st.session_state["labelled_now"] = True
+
+
+def kept_images() -> np.ndarray:
+    """(N, 28, 28) float images in [0, 1] of the drawings labelled in this tab, in the order they were labelled."""
+    return np.stack([image_from_bytes(k["image"]) for k in _kept().values()])
 
 
 def gallery_ui(store: DrawingsStore) -> None:
@@ -129,7 +158,7 @@ def gallery_ui(store: DrawingsStore) -> None:
     cols = st.columns(6)
     for i, (key, k) in enumerate(reversed(list(kept.items()))):
         with cols[i % 6]:
-            st.image(k["png"], width=90, alt=f"Your drawing, labelled {k['label']}")
+            st.image(k["thumb"], width=THUMBNAIL, alt=f"Your drawing, labelled {k['label']}")
             mark = "✓" if k["label"] == k["prediction"] else f"read as {k['prediction']}"
             st.caption(f"{k['label']} · {mark} · {'saved' if k['saved'] else 'this tab'}")
             st.button("Delete", key=f"del_{key}", help="Delete this drawing, from the server too", on_click=_delete,
@@ -164,7 +193,7 @@ def personal_ui(shipped, queue, session: str, mnist) -> None:
     result = st.session_state.get("personal")
     if st.button("Fine-tune on my drawings", key="finetune", disabled=len(kept) < MIN_DRAWINGS,
                  help=f"Needs at least {MIN_DRAWINGS} labelled drawings; you have {len(kept)}."):
-        images = np.stack([k["image"] for k in kept.values()])
+        images = kept_images()
         labels = np.array([k["label"] for k in kept.values()])
         status, bar = st.empty(), st.empty()
         try:
@@ -213,24 +242,35 @@ def personal_reading_ui(image: np.ndarray) -> None:
     st.markdown(f"**Your personal copy reads it as {top}** ({literal(percent(probs[top]))})")
 
 
-def class_ui(store: DrawingsStore, networks: dict) -> None:
+@st.cache_resource(max_entries=4)
+def class_readings(url: str) -> ClassReadings:
+    """The networks' readings of one store's drawings, kept between views and shared by every session."""
+    return ClassReadings()
+
+
+MISREAD_SHOWN = 24  # the newest misread drawings the class view shows; only their canvases are fetched
+
+
+def class_ui(store: DrawingsStore, networks: dict, weights_sha: str | None = None) -> None:
+    """The networks measured on the class's drawings. Costs what the drawings' labels and readings cost (a few bytes
+    each), plus reading the drawings saved since the last view and fetching the misread ones shown."""
     st.markdown("## The class's drawings")
     try:
-        everyone = store.everyone()
+        ids, labels, read = class_readings(str(store.url)).update(
+            store, networks, reuse=("convnet", weights_sha) if weights_sha else None)
     except StoreError as e:
         st.info(f"No class view: {literal(e)}.")
         return
-    if not everyone:
+    if not len(ids):
         st.info("Nobody has saved a labelled drawing on this server yet.")
     else:
-        images = np.stack([d.image for d in everyone])
-        labels = np.array([d.label for d in everyone])
-        reports = class_report(networks, images, labels)
+        reports = {name: predictions_report(p, labels) for name, p in read.items()}
         cols = st.columns(len(reports))
         for col, (name, r) in zip(cols, reports.items()):
             col.metric(NETWORK_NAMES.get(name, name), f"{r['accuracy']:.1%}",
                        help=f"of {r['count']} drawings read as the digit their writer says they are")
-        convnet = reports.get("convnet") or next(iter(reports.values()))
+        name = "convnet" if "convnet" in reports else next(iter(reports))
+        convnet = reports[name]
         per_digit = ", ".join(f"{d}: {a:.0%} of {n}" for d, (a, n) in
                               enumerate(zip(convnet["per_class_accuracy"], convnet["per_digit_count"])) if n)
         st.caption(literal(f"The convnet, per digit: {per_digit}."))
@@ -242,14 +282,22 @@ def class_ui(store: DrawingsStore, networks: dict) -> None:
             pairs = convnet["confused_pairs"]
             st.markdown("**Most confused**: " + ("; ".join(f"{a} read as {b} ({n}×)" for a, b, n in pairs)
                                                   if pairs else "none: every drawing read right."))
-            wrong = [(d, p) for d, p in zip(everyone, convnet["predicted"]) if p != d.label][:24]
-            if wrong:
+            wrong = np.flatnonzero(read[name] != labels)[::-1][:MISREAD_SHOWN]  # the newest first
+            if len(wrong):
+                pngs = store.canvases(ids[wrong])
                 st.markdown("**Misread by the convnet** (drawn → read)")
                 grid = st.columns(6)
-                for i, (d, p) in enumerate(wrong):
-                    grid[i % 6].image(d.canvas_png, width=70, caption=f"{d.label} → {p}",
-                                      alt=f"A drawing labelled {d.label}, read as {p}")
-    teacher_ui(store, everyone)
+                for k, i in enumerate(i for i in wrong if int(ids[i]) in pngs):
+                    drawn, p = int(labels[i]), int(read[name][i])
+                    grid[k % 6].image(pngs[int(ids[i])], width=70, caption=f"{drawn} → {p}",
+                                      alt=f"A drawing labelled {drawn}, read as {p}")
+    teacher_ui(store, len(ids))
+
+
+@st.cache_resource
+def save_cap() -> ClientCap:
+    """Saves per client address, counted over every session of this server: a new visit starts no new count."""
+    return ClientCap()
 
 
 @st.cache_resource
@@ -277,7 +325,10 @@ def _try_key() -> None:
         st.session_state["teacher_key_note"] = why
 
 
-def teacher_ui(store: DrawingsStore, everyone: list) -> None:
+TEACHER_PAGE = 100  # drawings the teacher's list shows at once
+
+
+def teacher_ui(store: DrawingsStore, count: int) -> None:
     """Controls over everyone's drawings: only with the key the server holds, and absent without one."""
     secret = os.environ.get(ENV_TEACHER_KEY)
     if not secret:
@@ -293,20 +344,30 @@ def teacher_ui(store: DrawingsStore, everyone: list) -> None:
         st.error(note)
     if not is_teacher():
         return
-    st.success(f"Teacher: {len(everyone)} drawings in the store.")
+    st.success(f"Teacher: {count:,} drawings in the store.")
     note = st.session_state.pop("teacher_note", None)
     if note:
         st.info(literal(note))
-    ids = st.multiselect("Drawings to delete (by number)", [d.id for d in everyone], key="teacher_pick")
+    pages = max(1, -(-count // TEACHER_PAGE))
+    page = st.number_input(f"Page (of {pages}, {TEACHER_PAGE} drawings each, newest first)", 1, pages, 1,
+                           key="teacher_page") if pages > 1 else 1
+    try:
+        shown = store.listing((int(page) - 1) * TEACHER_PAGE, TEACHER_PAGE)
+    except StoreError as e:
+        st.info(f"No list of drawings: {literal(e)}.")
+        shown = []
+    names = {i: f"{i} · drew {label}, read {p} · {created:%Y-%m-%d %H:%M}" for i, created, label, p in shown}
+    ids = st.multiselect("Drawings to delete (by number)", list(names), format_func=names.get, key="teacher_pick")
     a, b = st.columns(2)
     a.button("Delete the chosen drawings", key="teacher_delete", disabled=not ids, on_click=_teacher_delete,
              args=(store, ids))
-    b.button("Delete every drawing", key="teacher_delete_all", disabled=not everyone, on_click=_teacher_delete,
+    b.button("Delete every drawing", key="teacher_delete_all", disabled=not count, on_click=_teacher_delete,
              args=(store, None))
-    if everyone:
+    if count:
         st.download_button(
-            "Export every drawing (zip)", export_zip(everyone), file_name="drawings.zip", mime="application/zip",
-            key="teacher_export", help="MNIST IDX files (python -m cnn.evaluate --drawings reads them), each canvas "
+            "Export every drawing (zip)", lambda: export_zip(store.everyone()), file_name="drawings.zip",
+            mime="application/zip", key="teacher_export", on_click="ignore",
+            help="Built when you click. MNIST IDX files (python -m cnn.evaluate --drawings reads them), each canvas "
             "as a PNG, and a CSV of what the network read; no visit ids",
         )
 
