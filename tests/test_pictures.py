@@ -167,3 +167,23 @@ def test_a_blank_window_says_its_sum_is_zero_in_words():
     at = run_app(draw_digit(2), analysis="2D convolution", c2d_step_26x26=0)
     line = next(shown(m.value) for m in at.markdown if m.value.startswith("Sum at (0, 0)"))
     assert line == "Sum at (0, 0): every pixel under the kernel is 0 here, so the sum is **0**."
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG's contrast ratio of two colours."""
+    def luminance(colour):
+        channels = [c / 255 for c in rgb(colour)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("background", ["#ffffff", "#0e1117"])  # Streamlit's light and dark pages
+def test_the_figures_own_colours_show_on_either_theme(background):
+    """Bars and curves drawn in the page's own colours keep WCAG's 3:1 for graphics in light and in dark."""
+    from ui.figures import ACCENT, MUTED, NETWORK_COLOURS
+
+    for colour in (ACCENT, MUTED, *NETWORK_COLOURS.values()):
+        assert contrast(colour, background) >= 3, (colour, background)

@@ -175,10 +175,11 @@ def explorer_ui() -> None:
     out = "  ".join(fmt(v) for v in s.output)
     if reference is not None:
         same = np.allclose(reference, s.output)
-        st.code(f"np.convolve(x, h, {mode!r}) = [{out}]" + ("" if same else "   (differs from numpy!)"), language=None)
+        st.code(f"np.convolve(x, h, {mode!r}) = [{out}]" + ("" if same else "   (differs from numpy!)"), language=None,
+                wrap_lines=True)
     else:
         flipped = convolve(x, h[::-1], mode) if len(h) <= len(x) else None
-        st.code(f"F.conv1d(x, h, padding for {mode!r}) = [{out}]", language=None)
+        st.code(f"F.conv1d(x, h, padding for {mode!r}) = [{out}]", language=None, wrap_lines=True)
         if flipped is not None and (mode != "same" or len(h) % 2 == 1):
             st.caption(
                 "A CNN layer does not reverse its kernel: this equals np.convolve(x, h[::-1], "
