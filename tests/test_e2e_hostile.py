@@ -180,6 +180,67 @@ def test_a_crafted_canvas_message_costs_the_server_little(server, browser):
     page.context.close()
 
 
+def capture_rerun(page) -> None:
+    """From now on, keep the last message the page sends on its websocket (window.__lastRerun)."""
+    page.evaluate("""() => { const s = window.__sockets[window.__sockets.length - 1];
+                              const send = s.send.bind(s);
+                              window.__lastRerun = null;
+                              s.send = (data) => { window.__lastRerun = data; return send(data); }; }""")
+
+
+def test_an_oversized_canvas_message_is_refused_before_it_is_read(server, browser):
+    """One 14.9 MB canvas value (a stroke of 1.2 million points) once held about 120 MB of the server for the two
+    minutes a disconnected session is kept; six at once took it to 4.7 GB and a bystander's reading to 14-45 s.
+    Six such messages now close their connections unread, and the server's memory and a bystander do not notice."""
+    import json
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    url, proc = server
+    bystander, _ = open_recorded(browser, url)
+    pagedriver.draw_digit(bystander, 3)
+    pagedriver.wait_for_prediction(bystander, "3")
+    attackers = []
+    for _ in range(6):
+        page, _ = open_recorded(browser, url)
+        capture_rerun(page)
+        pagedriver.draw_digit(page, 7)
+        pagedriver.wait_for_prediction(page, "7")
+        attackers.append(page)
+    captured = bytes(attackers[0].evaluate("() => Array.from(new Uint8Array(window.__lastRerun))"))
+    msg = BackMsg()
+    msg.ParseFromString(captured)
+    (canvas,) = [w for w in msg.rerun_script.widget_states.widgets if w.id.endswith("-canvas")]
+    value = json.loads(canvas.json_value)
+    value["drawing"]["raw"]["objects"] = [{"type": "path", "path": [["L", i % 280, i // 4400] for i in range(1_200_000)]}]
+    canvas.json_value = json.dumps(value)
+    big = msg.SerializeToString()
+    assert len(big) > 14_000_000
+    payload = base64.b64encode(big).decode("ascii")
+    before = psutil.Process(proc.pid).memory_info().rss / 2**20
+    for page in attackers:
+        page.evaluate("""(b64) => { const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                                    const s = window.__sockets[window.__sockets.length - 1];
+                                    window.__closed = null;
+                                    s.addEventListener("close", (e) => { window.__closed = e.code; });
+                                    s.send(bytes); }""", payload)
+    codes = []
+    for page in attackers:
+        page.wait_for_function("() => window.__closed !== null", timeout=30_000)
+        codes.append(page.evaluate("() => window.__closed"))
+        page.context.close()  # and go away, as the attack did
+    rise = peak_rss_mb(proc.pid, 5.0) - before
+    pagedriver.clear(bystander)
+    pagedriver.draw_digit(bystander, 4)
+    shown, seconds = pagedriver.wait_for_prediction(bystander, "4")
+    print(f"\nsix 15 MB canvas messages: closed with {sorted(set(codes))}, server memory {rise:+.0f} MB, a bystander's "
+          f"next reading {seconds * 1000:.0f} ms after mouse-up")
+    # 1009 Message Too Big, or 1006 where the server closed before the browser had sent the whole message
+    assert set(codes) <= {1009, 1006} and 1009 in codes, codes
+    assert rise < 100, rise
+    bystander.context.close()
+
+
 @pytest.mark.parametrize(
     "typed, forbidden",
     [("**x**", "strong"), ("1 [a](https://ev.il) 2", "a"), ("$\\huge{BIG}$", ".katex"), (":red[red] 1", None)],
