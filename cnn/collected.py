@@ -51,32 +51,40 @@ class ClassReadings:
     drawings it has not read before, a few at a time, however many the store holds.
 
     `reuse` names the network whose reading the store already holds (the page saves the convnet's reading with the
-    weights' SHA-256): drawings read by those same weights are taken as read, the others read again. Memory: one small
-    integer per drawing and network.
+    weights' SHA-256): drawings read by those same weights are taken as read, the others read again. Memory: two
+    integers per drawing and network, in sorted arrays.
     """
 
     def __init__(self, chunk: int = 500):
         self.chunk = chunk  # drawings read at once: (chunk * 3, 1, 28, 28) floats, about 5 MB at 500
         self._lock = threading.Lock()
-        self._read: dict[str, dict[int, int]] = {}  # network -> drawing id -> the digit it read
+        self._read: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # network -> (sorted ids, the digit read for each)
 
     def update(self, store, networks: dict[str, nn.Module], reuse: tuple[str, str] | None = None):
         """(ids, labels, {network: predictions}) for every drawing in the store, by id."""
-        ids, labels, saved, shas = store.readings()
-        present = set(ids.tolist())
+        ids, labels = store.labels()  # (N,) each, sorted by id
         with self._lock:
             for name, model in networks.items():
-                known = self._read.setdefault(name, {})
-                for gone in set(known) - present:
-                    del known[gone]
-                if reuse is not None and reuse[0] == name:
-                    known.update((int(i), int(p)) for i, p, sha in zip(ids, saved, shas) if sha == reuse[1])
-                missing = [int(i) for i in ids if int(i) not in known]
+                known, read = self._read.get(name, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+                still = np.isin(known, ids)
+                known, read = known[still], read[still]
+                missing = ids[~np.isin(ids, known)]
+                new_ids, new_read = [], []
+                if reuse is not None and reuse[0] == name and len(missing):
+                    saved = store.saved_readings(missing, reuse[1])  # {id: digit} read by these very weights
+                    new_ids.append(np.fromiter(saved, np.int64, len(saved)))
+                    new_read.append(np.fromiter(saved.values(), np.int64, len(saved)))
+                    missing = missing[~np.isin(missing, new_ids[-1])]
                 for k in range(0, len(missing), self.chunk):
                     images = store.images(missing[k : k + self.chunk])
                     if images:
-                        batch = np.stack(list(images.values()))  # (n, 28, 28)
-                        known.update(zip(images, page_reading(model, batch).argmax(1).tolist()))
-            keep = np.array([all(int(i) in self._read[n] for n in networks) for i in ids], bool)  # deleted meanwhile
+                        new_ids.append(np.fromiter(images, np.int64, len(images)))
+                        new_read.append(page_reading(model, np.stack(list(images.values()))).argmax(1).astype(np.int64))
+                known, read = np.concatenate([known, *new_ids]), np.concatenate([read, *new_read])
+                order = np.argsort(known)
+                self._read[name] = known[order], read[order]
+            keep = np.ones(len(ids), bool)  # drawings deleted between the two queries are left out
+            for name in networks:
+                keep &= np.isin(ids, self._read[name][0])
             ids, labels = ids[keep], labels[keep]
-            return ids, labels, {n: np.array([self._read[n][int(i)] for i in ids], np.int64) for n in networks}
+            return ids, labels, {n: self._read[n][1][np.searchsorted(self._read[n][0], ids)] for n in networks}

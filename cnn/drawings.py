@@ -388,18 +388,29 @@ class DrawingsStore:
         return [Drawing(r.id, r.created, r.session, r.label, r.prediction, r.probability, r.weights_sha256,
                         image_from_bytes(r.image), bytes(r.canvas_png)) for r in rows]
 
-    def readings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-        """Every drawing's (ids, labels, predictions made when it was saved, the weights that made them), by id, and
-        nothing else: a few bytes a drawing, however many there are."""
-        q = sa.select(drawings.c.id, drawings.c.label, drawings.c.prediction, drawings.c.weights_sha256).order_by(
-            drawings.c.id)
+    def labels(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every drawing's (ids, labels), by id, and nothing else: a few bytes a drawing, however many there are."""
+        q = sa.select(drawings.c.id, drawings.c.label).order_by(drawings.c.id)
         try:
             with self.engine.connect() as conn:
                 rows = conn.execute(q).all()
         except sa.exc.SQLAlchemyError as e:
             raise StoreError(_explain(e, self.where)) from None
-        return (np.array([r.id for r in rows], np.int64), np.array([r.label for r in rows], np.int64),
-                np.array([r.prediction for r in rows], np.int64), [r.weights_sha256 for r in rows])
+        return (np.fromiter((r[0] for r in rows), np.int64, len(rows)),
+                np.fromiter((r[1] for r in rows), np.int64, len(rows)))
+
+    def saved_readings(self, ids, weights_sha256: str, chunk: int = 500) -> dict[int, int]:
+        """The readings saved with these drawings (those still there) that the given weights made, by id."""
+        ids, out = [int(i) for i in ids], {}
+        try:
+            with self.engine.connect() as conn:
+                for k in range(0, len(ids), chunk):
+                    q = sa.select(drawings.c.id, drawings.c.prediction).where(
+                        drawings.c.id.in_(ids[k : k + chunk]), drawings.c.weights_sha256 == weights_sha256)
+                    out.update((r[0], r[1]) for r in conn.execute(q))
+        except sa.exc.SQLAlchemyError as e:
+            raise StoreError(_explain(e, self.where)) from None
+        return out
 
     def images(self, ids) -> dict[int, np.ndarray]:
         """The prepared 28 x 28 images of the drawings with these ids (those still there), by id."""
