@@ -363,3 +363,36 @@ def test_an_accessibility_audit_finds_nothing_serious_before_or_after_drawing_wi
         assert len(alts) >= 15, alts
     finally:
         context.close()
+
+
+def test_a_reload_keeps_the_drawings_the_visit_saved_deletable(served):
+    """The visit's id comes back with the reloaded page's cookie: its saved drawing is listed and deleted."""
+    import os
+
+    from cnn.drawings import DrawingsStore
+
+    url, b = served
+    context = b.new_context(viewport={"width": 1280, "height": 800})
+    page, _ = pagedriver.open_page(context, url)
+    store = DrawingsStore(os.environ["DRAWINGS_DB"])
+    before = store.count()
+    pagedriver.draw_digit(page, 4)
+    shown, _ = pagedriver.wait_for_prediction(page)
+    pagedriver.turn_saving_on(page)
+    pagedriver.label_reading(page, 4, shown)
+    assert store.count() == before + 1
+    deadline = time.monotonic() + 10
+    while not [c for c in context.cookies() if c["name"] == "digits_visit"]:
+        assert time.monotonic() < deadline, "the page set no visit cookie"
+        time.sleep(0.1)
+    page.close()
+    page, _ = pagedriver.open_page(context, url)  # the page loaded again in the same browser: a new session
+    pagedriver.open_part(page, "Your drawings and the class's")
+    page.get_by_text("1 saved on the server by this browser before the page was last loaded").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Delete", exact=True).first.click()
+    deadline = time.monotonic() + 30
+    while store.count() != before:
+        assert time.monotonic() < deadline, "the reloaded page could not delete the drawing its visit saved"
+        time.sleep(0.1)
+    store.close()
+    context.close()

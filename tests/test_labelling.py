@@ -258,13 +258,13 @@ def test_the_saving_note_says_who_can_do_what_and_each_claim_holds(store_url, mo
     note = next(m.value for m in at.markdown if m.value.startswith("**What saving keeps"))
     assert ("the teacher's key, which this server has" in note) == bool(key)
     assert ("this server was started without a teacher's key" in note) == (not key)
-    assert "reloading the page or closing the tab ends the visit" in note and "need no key" in note
+    assert "so a reload keeps them yours" in note and "need no key" in note
     at.toggle(key="save_toggle").set_value(True)
     at = run_app(draw_digit(7), at=at)
     yes(at).click()
     at = run_app(draw_digit(7), at=at)
     assert count(store_url) == 1
-    later = run_app(None, lessons=CLASS)  # a reload: a new session, a new visit
+    later = run_app(None, lessons=CLASS)  # another browser: a new session, a new visit, no cookie
     assert not [b for b in later.button if b.key and b.key.startswith("del_")]
     assert any(t.key == "teacher_key" for t in later.text_input) == bool(key)  # the way to the teacher's controls
     monkeypatch.delenv(ENV_TEACHER_KEY)
@@ -320,3 +320,31 @@ def test_a_client_that_reconnects_cannot_pass_its_address_cap():
     assert cap.take("10.0.0.1")  # a new window
     cap.take("10.0.0.3")
     assert len(cap._saves) == 2  # bounded: the oldest address is forgotten
+
+
+def test_a_reload_keeps_the_drawings_a_visit_saved_deletable(store_url, monkeypatch):
+    """After a failover or a reload the gallery came back empty and the saved drawings could not be deleted, though
+    the page promised they could. The browser now brings the visit's id back in a cookie."""
+    import ui.drawings
+
+    at = run_app(draw_digit(7), save_on=True)
+    yes(at).click()
+    at = run_app(draw_digit(7), at=at)
+    visit = at.session_state["visitor"]
+    scripts = [h.proto.body for h in at.get("html") if "document.cookie" in h.proto.body]
+    assert scripts == [f"<script>document.cookie = 'digits_visit={visit}; path=/; max-age=86400; "
+                       "SameSite=Strict';</script>"]
+    at = run_app(draw_digit(7), at=at)
+    assert not [h for h in at.get("html") if "document.cookie" in h.proto.body]  # once
+    assert count(store_url) == 1
+    monkeypatch.setattr(ui.drawings, "visit_cookie", lambda: visit)  # the reloaded page's browser sends it
+    later = run_app(None, lessons=CLASS)
+    assert later.session_state["visitor"] == visit
+    assert any("1 saved on the server by this browser before the page was last loaded" in c.value
+               for c in later.caption)
+    (delete,) = [b for b in later.button if b.key and b.key.startswith("del_saved_")]
+    delete.click()
+    later = run_app(None, at=later)
+    assert count(store_url) == 0 and not [b for b in later.button if b.key and b.key.startswith("del_saved_")]
+    monkeypatch.setattr(ui.drawings, "visit_cookie", lambda: "0" * 32)  # someone else's id: nothing of theirs
+    assert run_app(None, lessons=CLASS).session_state["visitor"] == "0" * 32

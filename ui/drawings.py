@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 
 import numpy as np
 import streamlit as st
@@ -40,19 +41,43 @@ def saving_note(teacher_key_set: bool) -> str:
         "read and how sure it was, which weights read it, the time, and a random number for this visit; nothing "
         "about you. It never leaves the server: the page measures the networks on the class's drawings and shows "
         "those they misread to everyone who opens it, with their labels but not who drew them. "
-        f"You can delete yours under **{PART}** below, one or all, during this visit: reloading the page or closing "
-        "the tab ends the visit, and after that you cannot delete them from the page. "
+        f"You can delete yours under **{PART}** below, one or all, from this browser for a day: once you save, it "
+        "keeps a cookie with the visit's random number, so a reload keeps them yours. Another browser, or this one "
+        "after a day or with its cookies cleared, cannot delete them from the page. "
         + others
         + "whoever runs the server can read, export and delete every drawing with its own commands and files, which "
-        "need no key. With saving off, your labels stay in this tab and go when you close or reload it."
+        "need no key. Labels you did not save, and a personal copy, stay in this tab and go when you close or reload "
+        "it."
     )
 
 
+VISIT_COOKIE = "digits_visit"  # set once a drawing is saved: the visit's random id, so a reload keeps its drawings
+VISIT_SECONDS = 86_400  # how long the browser keeps it
+
+
+def visit_cookie() -> str | None:
+    """The visit id this browser holds, if it holds a well-formed one."""
+    try:
+        token = st.context.cookies.get(VISIT_COOKIE)
+    except Exception:  # noqa: BLE001: no browser connection (tests without one)
+        return None
+    return token if isinstance(token, str) and re.fullmatch(r"[0-9a-f]{32}", token) else None
+
+
 def visitor() -> str:
-    """This visit's anonymous id (random; the same for every rerun of this tab)."""
+    """This visit's anonymous id: random, the same for every rerun of this tab, and, once the visitor saved a
+    drawing, for a reload or a reconnection of this browser within VISIT_SECONDS (visit_cookie)."""
     if "visitor" not in st.session_state:
-        st.session_state["visitor"] = new_session_id()
+        st.session_state["visitor"] = visit_cookie() or new_session_id()
     return st.session_state["visitor"]
+
+
+def remember_visit_ui() -> None:
+    """Once, after the first save: the browser keeps the visit's id in a cookie (path /, this site only), so that a
+    reload, or a failover to another replica, still finds and deletes the drawings this visit saved."""
+    if st.session_state.pop("remember_visit", False):
+        st.html(f"<script>document.cookie = '{VISIT_COOKIE}={visitor()}; path=/; max-age={VISIT_SECONDS}; "
+                "SameSite=Strict';</script>", unsafe_allow_javascript=True)
 
 
 def _kept() -> dict[str, dict]:
@@ -67,6 +92,7 @@ def label_ui(store: DrawingsStore, image: np.ndarray, rgba: np.ndarray, probs: n
     """Under the prediction: one click says whether it was right, and which digit it was if not."""
     if st.session_state.pop("labelled_now", False):
         st.rerun()  # the whole page, so that Your drawings, if open, shows the new drawing
+    remember_visit_ui()
     top, key = int(np.argmax(probs)), drawing_key(image)
     kept = _kept()
     note = st.session_state.pop("label_note", None)
@@ -132,6 +158,7 @@ def _label(store, key, label) -> None:
             try:
                 entry["saved"] = store.save(visitor(), int(label), top, float(probs[top]), reading["sha"], image,
                                             canvas_png(reading["rgba"]))
+                st.session_state["remember_visit"] = visit_cookie() != visitor()
             except StoreError as e:
                 st.session_state["label_note"] = f"Not saved: {e}. It is kept in this tab."
     kept[key] = entry
@@ -149,26 +176,59 @@ def gallery_ui(store: DrawingsStore) -> None:
     note = st.session_state.pop("gallery_note", None)
     if note:
         st.error(literal(note))
-    if not kept:
+    earlier = earlier_saves(store)
+    if not kept and not earlier:
         st.info("Label a reading under the prediction (“Was it right?”) and your drawing appears here.")
         return
-    right = sum(k["label"] == k["prediction"] for k in kept.values())
-    saved = sum(bool(k["saved"]) for k in kept.values())
-    st.caption(f"{len(kept)} labelled in this tab, {right} read right; {saved} saved on the server.")
-    cols = st.columns(6)
-    for i, (key, k) in enumerate(reversed(list(kept.items()))):
-        with cols[i % 6]:
-            st.image(k["thumb"], width=THUMBNAIL, alt=f"Your drawing, labelled {k['label']}")
-            mark = "✓" if k["label"] == k["prediction"] else f"read as {k['prediction']}"
-            st.caption(f"{k['label']} · {mark} · {'saved' if k['saved'] else 'this tab'}")
-            st.button("Delete", key=f"del_{key}", help="Delete this drawing, from the server too", on_click=_delete,
-                      args=(store, [key]))
-    st.button("Delete all my drawings", key="del_all", on_click=_delete, args=(store, list(kept)))
+    if kept:
+        right = sum(k["label"] == k["prediction"] for k in kept.values())
+        saved = sum(bool(k["saved"]) for k in kept.values())
+        st.caption(f"{len(kept)} labelled in this tab, {right} read right; {saved} saved on the server.")
+        cols = st.columns(6)
+        for i, (key, k) in enumerate(reversed(list(kept.items()))):
+            with cols[i % 6]:
+                st.image(k["thumb"], width=THUMBNAIL, alt=f"Your drawing, labelled {k['label']}")
+                mark = "✓" if k["label"] == k["prediction"] else f"read as {k['prediction']}"
+                st.caption(f"{k['label']} · {mark} · {'saved' if k['saved'] else 'this tab'}")
+                st.button("Delete", key=f"del_{key}", help="Delete this drawing, from the server too",
+                          on_click=_delete, args=(store, [key]))
+    if earlier:
+        st.caption(f"{len(earlier)} saved on the server by this browser before the page was last loaded (the labels "
+                   "that were not saved, and a personal copy, went with that page).")
+        cols = st.columns(6)
+        for i, d in enumerate(earlier):
+            with cols[i % 6]:
+                st.image(d.canvas_png, width=THUMBNAIL, alt=f"Your drawing, labelled {d.label}")
+                mark = "✓" if d.label == d.prediction else f"read as {d.prediction}"
+                st.caption(f"{d.label} · {mark} · saved")
+                st.button("Delete", key=f"del_saved_{d.id}", help="Delete this drawing from the server",
+                          on_click=_delete_saved, args=(store, [d.id]))
+    st.button("Delete all my drawings", key="del_all", on_click=_delete,
+              args=(store, list(kept), [d.id for d in earlier]))
 
 
-def _delete(store: DrawingsStore, keys: list[str]) -> None:
+def earlier_saves(store: DrawingsStore) -> list:
+    """The drawings this visit saved that this tab no longer holds (a reload or a failover came between), newest
+    first; at most the per-visit cap, and none unless the browser brought the visit's cookie."""
+    if not store.can_save or visit_cookie() is None or visit_cookie() != visitor():
+        return []
+    in_tab = {k["saved"] for k in _kept().values() if k["saved"]}
+    try:
+        return [d for d in store.mine(visitor()) if d.id not in in_tab]
+    except StoreError:
+        return []
+
+
+def _delete_saved(store: DrawingsStore, ids: list[int]) -> None:
+    try:
+        store.delete(ids, session=visitor())  # only this visit's: another's ids delete nothing
+    except StoreError as e:
+        st.session_state["gallery_note"] = f"Could not delete from the server: {e}. Nothing was removed; try again."
+
+
+def _delete(store: DrawingsStore, keys: list[str], earlier: list[int] = ()) -> None:
     kept = _kept()
-    ids = [kept[k]["saved"] for k in keys if k in kept and kept[k]["saved"]]
+    ids = [kept[k]["saved"] for k in keys if k in kept and kept[k]["saved"]] + list(earlier)
     if ids:
         try:
             store.delete(ids, session=visitor())
