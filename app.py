@@ -26,7 +26,7 @@ from cnn.model import (
 from cnn.paths import DEFAULT_WEIGHTS, ROBUSTNESS, metadata_path, shipped_networks, shown
 from cnn.preprocess import BOX, SIZE, bold_for_its_size, preprocess_steps, too_small
 from cnn.drawings import DrawingsStore, file_sha256, store_url
-from cnn.live import LiveQueue, live_data, live_steps
+from cnn.live import live_data, live_steps
 from cnn.replay import replay, snapshot_models
 from cnn.snapshots import SnapshotError, Snapshots, load_snapshots, snapshots_path
 from ui.alt import chart, image_alt, kernel_alt, map_alt, maps_alt, probabilities_alt
@@ -44,7 +44,7 @@ from ui.markdown import literal
 from ui.model_panel import model_ui
 from ui.move import move_ui
 from ui.parts import ANALYSIS_TABS, LESSON_TABS
-from ui.replay import live_ui, replay_ui
+from ui.replay import live_queue, live_ui, replay_ui
 from ui.serving import rerun_on_reconnect
 from ui.training import training_ui
 
@@ -146,12 +146,6 @@ def _load_snapshot_models(path: str, mtime: float) -> tuple[Snapshots, list[nn.M
     return snaps, snapshot_models(snaps)
 
 
-@st.cache_resource
-def _live_queue() -> LiveQueue:
-    """Who trains a live network on this server now, and who waits: one queue shared by every session."""
-    return LiveQueue()
-
-
 @st.cache_resource(show_spinner="Loading the digits to train on…")
 def _live_data():
     """The live runs' training and held-out digits: loaded once, shared read-only."""
@@ -229,7 +223,7 @@ def how_it_learned_ui(image: np.ndarray, digit: int) -> None:
     epochs, samples = hp.get("epochs"), meta.get("train_samples")
     shipped = (f"The shipped network trained for {epochs} passes over {samples:,} digits."
                if isinstance(epochs, int) and isinstance(samples, int) else "")
-    live_ui(_live_queue(), get_script_run_ctx().session_id, image, digit, _live_data, live_steps(), shipped)
+    live_ui(live_queue(), get_script_run_ctx().session_id, image, digit, _live_data, live_steps(), shipped)
 
 
 def your_drawings_ui() -> None:
@@ -239,7 +233,7 @@ def your_drawings_ui() -> None:
     if model is None:
         st.info(f"No personal copy without the shipped network: {literal(error)}")
     else:
-        personal_ui(model, _live_queue(), get_script_run_ctx().session_id, _live_data)
+        personal_ui(model, live_queue(), get_script_run_ctx().session_id, _live_data)
     st.divider()
     class_ui(drawings_store(), networks(("convnet", "dense44")),
              _weights_sha256(str(DEFAULT_WEIGHTS), _mtime(DEFAULT_WEIGHTS)))

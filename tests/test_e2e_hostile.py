@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import random
+import re
 import time
 
 import psutil
@@ -260,3 +261,33 @@ def test_typed_markup_shows_as_typed(server, browser, typed, forbidden):
         assert alert.locator(forbidden).count() == 0
     assert problems == []
     page.context.close()
+
+
+def test_a_waiting_tab_gets_its_turn_and_a_second_tab_of_one_address_gets_no_place(browser):
+    """Two visitors (two addresses, as a proxy in front would pass them on) press Train one after the other: the
+    second waits, its browser asking for its turn, and trains once the first is done, with no click of its own; a
+    second tab from the first one's address is told that address has its place already."""
+    from ui.serving import BEHIND_PROXY
+
+    with pagedriver.streamlit_server(env={BEHIND_PROXY: "1"}) as (url, _):
+        pages = []
+        for address in ("10.0.0.1", "10.0.0.2", "10.0.0.1"):
+            context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                          extra_http_headers={"X-Forwarded-For": address})
+            page, _ = pagedriver.open_page(context, url)
+            pagedriver.draw_digit(page, 5)
+            pagedriver.wait_for_prediction(page)
+            pagedriver.open_part(page, "How it learned")
+            pages.append(page)
+        first, second, same_address = pages
+        first.get_by_role("button", name="Train a fresh network").click()
+        first.get_by_text(re.compile(r"step \d+ of \d+")).first.wait_for(timeout=60_000)  # training now
+        for page in (second, same_address):
+            page.get_by_role("button", name="Train a fresh network").click()
+        second.get_by_text(re.compile("Another visitor's network is training: yours is next")).wait_for(timeout=30_000)
+        same_address.get_by_text("Another tab from your address is already training or waiting").wait_for(
+            timeout=30_000)
+        first.get_by_text(re.compile(r"^Trained: \d+ steps")).wait_for(timeout=120_000)
+        second.get_by_text(re.compile(r"^Trained: \d+ steps")).wait_for(timeout=120_000)  # with no click of its own
+        for page in pages:
+            page.context.close()

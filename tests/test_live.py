@@ -122,3 +122,48 @@ def test_a_session_that_ends_without_a_word_loses_its_place_and_its_run():
     assert q.ask("c") == 2  # a and b are still within their time
     clock.now = 16  # a (running) and b (waiting) have not been heard from for 16 s: their tabs are gone
     assert q.ask("c") == 0 and q.running == "c" and q.waiting() == 0
+
+
+def test_one_place_per_client_however_many_sessions_it_opens():
+    q = LiveQueue(clock=Clock())
+    assert q.ask("a", "10.0.0.1") == 0
+    assert q.ask("b", "10.0.0.1") == -1 and q.waiting() == 0  # the same address, another tab: nothing queued
+    assert q.ask("c", "10.0.0.2") == 1
+    assert q.ask("a", "10.0.0.1") == 0  # asking again keeps its own place
+    q.done("a")
+    assert q.ask("b", "10.0.0.1") == 2  # once its run ended, the address may queue again, behind c
+
+
+def test_sessions_that_stop_listening_lose_their_places_to_one_that_listens(monkeypatch):
+    """Five sessions pressed Train and never read their sockets; a visitor behind them waited for all five runs
+    (69 s instead of 18 s). Now a waiting tab's browser asks for its turn every second, and one that stops asking
+    has left the queue after a few seconds."""
+    import streamlit as st
+
+    import ui.replay
+    from tests.test_app import run_app
+    from ui.replay import QUEUE_EXPIRE_S, live_queue
+
+    clock = Clock()
+    live_queue.clear()
+    q = live_queue()
+    q._clock = clock
+    monkeypatch.setattr(ui.replay, "client_address", lambda: st.session_state.get("client", "unknown"))
+    assert q.ask("someone training", "10.0.0.99") == 0
+
+    for i in range(5):  # each pressed Train (its one ask, from its click), then never asked again
+        assert q.ask(f"silent {i}", f"10.0.0.{i}") == i + 1
+    canvas = draw_digit(7)
+    at = run_app(canvas, analysis="How it learned", client="10.0.1.1")
+    at.button(key="live_start").click()
+    at = run_app(canvas, at=at)
+    assert any("yours is number 6 in the queue" in i.value for i in at.info)
+    clock.now = QUEUE_EXPIRE_S + 1
+    q.ask("someone training")  # the run in progress goes on asking
+    at = run_app(canvas, at=at)  # the browser's next ask
+    assert any("yours is next" in i.value for i in at.info) and q.waiting() == 1
+    q.done("someone training")
+    at = run_app(canvas, at=at)
+    assert not at.exception
+    assert [s.value for s in at.success if s.value.startswith("Trained:")]
+    live_queue.clear()

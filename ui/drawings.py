@@ -20,7 +20,7 @@ from cnn.model import page_reading
 from ui.alt import chart, confusion_alt
 from ui.figures import NETWORK_NAMES, confusion_figure, percent, points_delta
 from ui.markdown import literal
-from ui.replay import wait_for_turn
+from ui.replay import my_turn
 from ui.serving import client_address
 
 PART = "Your drawings and the class's"  # the part of the page where they are
@@ -253,11 +253,12 @@ def personal_ui(shipped, queue, session: str, mnist) -> None:
     result = st.session_state.get("personal")
     if st.button("Fine-tune on my drawings", key="finetune", disabled=len(kept) < MIN_DRAWINGS,
                  help=f"Needs at least {MIN_DRAWINGS} labelled drawings; you have {len(kept)}."):
+        st.session_state["finetune_on"] = True
+    if st.session_state.get("finetune_on") and len(kept) >= MIN_DRAWINGS and my_turn(queue, session, "finetune_on"):
         images = kept_images()
         labels = np.array([k["label"] for k in kept.values()])
-        status, bar = st.empty(), st.empty()
+        bar = st.empty()
         try:
-            wait_for_turn(queue, session, status)
 
             def progress(step: int, steps: int) -> None:
                 queue.ask(session)  # still here
@@ -270,6 +271,7 @@ def personal_ui(shipped, queue, session: str, mnist) -> None:
             return
         finally:
             queue.done(session)
+            st.session_state["finetune_on"] = False
         bar.empty()
         st.session_state["personal"] = result
         st.rerun()  # the whole page, so the copy reads the drawing on the canvas at once

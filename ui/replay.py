@@ -7,11 +7,12 @@ import time
 import numpy as np
 import streamlit as st
 
-from cnn.live import PER_DIGIT_TRAIN, LiveRecipe, live_run
+from cnn.live import PER_DIGIT_TRAIN, LiveQueue, LiveRecipe, live_run
 from cnn.replay import Replay, first_crossing, kernel_closeness, kernel_travel
 from ui.alt import chart, training_alt
 from ui.figures import percent, replay_figure, training_figure
 from ui.markdown import literal
+from ui.serving import client_address
 
 
 def _between(r: Replay, pair: tuple[int, int]) -> str:
@@ -96,13 +97,46 @@ LIVE_INTRO = (
 )
 
 
-def wait_for_turn(queue, session: str, status) -> None:
-    """Wait until this session may train (one network trains at a time per server), showing its place meanwhile."""
-    while (place := queue.ask(session)) > 0:
-        status.info("Another visitor's network is training: " + (
-            "yours is next." if place == 1 else f"yours is number {place} in the queue."))
-        time.sleep(0.5)
-    status.empty()
+WAIT_POLL_S = 1.0  # how often a waiting tab's browser asks for its turn
+QUEUE_EXPIRE_S = 5.0  # a tab not heard from for this long has left the queue (it closed, or stopped listening)
+
+
+@st.cache_resource
+def live_queue() -> LiveQueue:
+    """Who trains a network on this server now (a live run or a personal copy), and who waits: shared by every
+    session, one place per client address."""
+    return LiveQueue(expire=QUEUE_EXPIRE_S)
+
+
+def my_turn(queue: LiveQueue, session: str, flag: str) -> bool:
+    """Whether this session may train now; while it waits, its place in the queue, kept by its browser.
+
+    The script does not wait: a fragment on the browser's own timer asks for the turn every WAIT_POLL_S, so each
+    ask comes from a page that is still listening. A tab that stops (closed, hidden for long, or a client that never
+    reads what it is sent) stops asking and loses its place after QUEUE_EXPIRE_S. `flag` is the session-state key
+    that says the visitor asked to train; it is cleared when the client already holds its one place.
+    """
+    client = client_address()
+    place = queue.ask(session, client)
+    if place < 0:
+        st.session_state[flag] = False
+        st.warning("Another tab from your address is already training or waiting its turn: one place in the queue "
+                   "per visitor. Try again once it has finished.")
+        return False
+    if place == 0:
+        return True
+
+    @st.fragment(run_every=WAIT_POLL_S)
+    def waiting() -> None:
+        now = queue.ask(session, client)
+        if now == 0:
+            st.rerun(scope="app")  # the part runs again, and trains
+        if now > 0:
+            st.info("Another visitor's network is training: " + (
+                "yours is next." if now == 1 else f"yours is number {now} in the queue."))
+
+    waiting()
+    return False
 
 
 def live_view(u, digit: int, channels: tuple[list, list]):
@@ -123,12 +157,14 @@ def live_ui(queue, session: str, image: np.ndarray, digit: int, data, total: int
         st.session_state["live_on"] = True
     if stop.button("Stop", key="live_stop"):
         st.session_state["live_on"] = False
+        queue.done(session)  # its place too, if it was waiting
     if not st.session_state.get("live_on"):
+        return
+    if not my_turn(queue, session, "live_on"):
         return
     status, bar, view = st.empty(), st.empty(), st.empty()
     channels = ([0, 1, 2, 3], list(range(8)))
     try:
-        wait_for_turn(queue, session, status)
         digits = data()
         for u in live_run(image, digits, channels1=channels[0], channels2=channels[1]):
             queue.ask(session)  # still here
