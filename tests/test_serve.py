@@ -176,3 +176,34 @@ def test_serve_says_what_is_missing_and_refuses_wrong_flags(monkeypatch, capsys)
         with pytest.raises(SystemExit) as e:
             serve.main(wrong)
         assert e.value.code == 2
+
+
+def _get(port: int, path: str, source: str, conn=None):
+    """A GET to nginx from the loopback address `source` (any 127.x.y.z is this machine's): (status, headers)."""
+    import http.client
+
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    conn.request("GET", path)
+    r = conn.getresponse()
+    r.read()
+    return r.status, dict(r.getheaders()), conn
+
+
+def test_nginx_tells_strangers_nothing_and_limits_each_address():
+    """nginx said its version, which replica answered and served Streamlit's metrics to anyone, and limited nothing
+    per client. Requests from 127.0.0.2 and 127.0.0.3 stand for other machines: this one's own address is 127.0.0.1."""
+    require_nginx()
+    with serve.Cluster(1, pagedriver.free_port()) as cluster:
+        status, headers, _ = _get(cluster.port, "/", "127.0.0.1")
+        assert status == 200 and headers["Server"] == "nginx" and headers.get("X-Replica") == "0"
+        status, headers, _ = _get(cluster.port, "/", "127.0.0.2")
+        assert status == 200 and headers["Server"] == "nginx" and "X-Replica" not in headers
+        assert _get(cluster.port, "/_stcore/metrics", "127.0.0.2")[0] == 403
+        assert _get(cluster.port, "/_stcore/metrics", "127.0.0.1")[0] != 403
+        statuses, conn = [], None
+        for _ in range(1500):  # as fast as one connection goes: far over 50 a second after a burst of 1,000
+            status, _, conn = _get(cluster.port, "/_stcore/health", "127.0.0.3", conn)
+            statuses.append(status)
+        assert set(statuses[:1000]) == {200} and statuses.count(429) > 0, statuses.count(429)
+        assert _get(cluster.port, "/_stcore/health", "127.0.0.4")[0] == 200  # another address is not held back
+        print(f"\n1,500 requests from one address: {statuses.count(429)} refused with 429")

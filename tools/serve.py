@@ -6,7 +6,9 @@ One Streamlit process runs every session in one Python process, so it uses about
 - sticky sessions by a cookie: a browser's first request gets a random `replica` cookie and nginx hashes it to a
   replica (`hash $cookie consistent`), so each tab's page, assets and websocket go to one replica. A cookie rather
   than `ip_hash`: a whole school behind one address would otherwise land on one replica;
-- websockets proxied (Streamlit's `/_stcore/stream`), with no read timeout on them;
+- websockets proxied (Streamlit's `/_stcore/stream`), closed after 10 minutes of silence (Streamlit pings them);
+- strangers told little: no nginx version, the answering replica (X-Replica) and Streamlit's metrics only to this
+  machine itself; each client address limited to 256 requests at once and 50 a second (bursts of 1,000);
 - health: every second each replica's `/_stcore/health` is asked. One whose process ended, or that fails three
   checks in a row, is marked `down` in nginx (a reload, no dropped connection), restarted if its process ended, and
   put back once it answers again; the last one in service stays in while it runs. Between two checks nginx's own
@@ -58,16 +60,27 @@ http {{
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
     access_log off;
+    server_tokens off;  # "nginx", not its version
+
+    # Per client address: at most 256 requests at once (a page and its websocket are two; a school behind one
+    # address is a few hundred), and 50 a second with bursts of 1,000 (a page's first load is about 30); above
+    # either, 429 Too Many Requests.
+    limit_conn_zone $binary_remote_addr zone=per_address:10m;
+    limit_req_zone $binary_remote_addr zone=requests:10m rate=50r/s;
+    limit_conn_status 429;
+    limit_req_status 429;
 
     map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
     # The sticky key: the browser's replica cookie, or a new random one on its first request (set below).
     map $cookie_replica $sticky {{ "" $request_id; default $cookie_replica; }}
     map $cookie_replica $new_cookie {{ "" "replica=$request_id; Path=/; HttpOnly; SameSite=Lax"; default ""; }}
-    # Which replica answered, by number (never its address): the X-Replica header, for people running the servers.
+    # Which replica answered, by number (never its address): the X-Replica header, for people running the servers,
+    # so only to requests from this machine itself (an empty value sends no header).
     map $upstream_addr $replica_number {{
 {numbers}
         default "-";
     }}
+    map $remote_addr $replica_shown {{ "127.0.0.1" $replica_number; "::1" $replica_number; default ""; }}
 
     upstream replicas {{
         hash $sticky consistent;
@@ -84,16 +97,27 @@ http {{
         # which nginx's workers, run as another user when started as root, could not write here.
         proxy_max_temp_file_size 0;
         add_header Set-Cookie $new_cookie always;
-        add_header X-Replica $replica_number always;
+        add_header X-Replica $replica_shown always;
+        limit_conn per_address 256;
+        limit_req zone=requests burst=1000 nodelay;
         location / {{
+            proxy_pass http://replicas;
+        }}
+        # Streamlit's memory and session figures, for the people running the servers: from this machine only
+        location = /_stcore/metrics {{
+            allow 127.0.0.1;
+            allow ::1;
+            deny all;
             proxy_pass http://replicas;
         }}
         location /_stcore/stream {{
             proxy_pass http://replicas;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
-            proxy_read_timeout 1d;
-            proxy_send_timeout 1d;
+            # Streamlit pings each open websocket, so only a connection silent this long is closed (the page then
+            # reconnects by itself)
+            proxy_read_timeout 10m;
+            proxy_send_timeout 10m;
         }}
     }}
 }}
