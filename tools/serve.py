@@ -8,7 +8,7 @@ One Streamlit process runs every session in one Python process, so it uses about
   than `ip_hash`: a whole school behind one address would otherwise land on one replica;
 - websockets proxied (Streamlit's `/_stcore/stream`), closed after 10 minutes of silence (Streamlit pings them);
 - strangers told little: no nginx version, the answering replica (X-Replica) and Streamlit's metrics only to this
-  machine itself; each client address limited to 256 requests at once and 50 a second (bursts of 1,000);
+  machine itself; each other client address limited to 256 requests at once and 100 a second (bursts of 2,000);
 - health: every second each replica's `/_stcore/health` is asked. One whose process ended, or that fails three
   checks in a row, is marked `down` in nginx (a reload, no dropped connection), restarted if its process ended, and
   put back once it answers again; the last one in service stays in while it runs. Between two checks nginx's own
@@ -63,10 +63,12 @@ http {{
     server_tokens off;  # "nginx", not its version
 
     # Per client address: at most 256 requests at once (a page and its websocket are two; a school behind one
-    # address is a few hundred), and 50 a second with bursts of 1,000 (a page's first load is about 30); above
-    # either, 429 Too Many Requests.
-    limit_conn_zone $binary_remote_addr zone=per_address:10m;
-    limit_req_zone $binary_remote_addr zone=requests:10m rate=50r/s;
+    # address is a few hundred), and 100 a second with bursts of 2,000 (a page's first load is about 30, so a class
+    # of 60 loading at once); above either, 429 Too Many Requests. The serving machine itself is not limited.
+    geo $limited {{ default 1; 127.0.0.1 0; ::1 0; }}
+    map $limited $limit_key {{ 0 ""; 1 $binary_remote_addr; }}
+    limit_conn_zone $limit_key zone=per_address:10m;
+    limit_req_zone $limit_key zone=requests:10m rate=100r/s;
     limit_conn_status 429;
     limit_req_status 429;
 
@@ -99,7 +101,7 @@ http {{
         add_header Set-Cookie $new_cookie always;
         add_header X-Replica $replica_shown always;
         limit_conn per_address 256;
-        limit_req zone=requests burst=1000 nodelay;
+        limit_req zone=requests burst=2000 nodelay;
         location / {{
             proxy_pass http://replicas;
         }}
