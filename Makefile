@@ -1,4 +1,5 @@
-# make run: set up .venv (when missing or out of date) and start the app. make test: the same, then every test.
+# make run: set up .venv (when missing or out of date) and start the app. make test: the same, then the quick tests;
+# make test-all: every test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ BIN := $(VENV)/bin
 REPLICAS ?= $(shell nproc 2>/dev/null || echo 2)
 PORT ?= 8080
 
-.PHONY: run test train serve bench clean
+.PHONY: run test test-all train serve bench clean
 
 $(BIN)/python:
 	@echo "Creating the virtual environment $(VENV) with $(PYTHON)"
@@ -28,8 +29,14 @@ run: $(VENV)/.run-installed
 	$(BIN)/python -m cnn.drawings check-key
 	$(BIN)/python -m streamlit run app.py
 
+# the quick tier, after each change: everything but what pytest.ini marks `full` (a few minutes)
 test: $(VENV)/.test-installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not full"
+
+# everything: the browser suites, nginx, PostgreSQL, the hostile and load tests too, three test files at a time
+# (most of those tests wait on browsers and servers); the 25 slowest are listed at the end
+test-all: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -n 3 --dist loadfile --durations=25
 
 # N replicas behind nginx on PORT (sticky sessions, health checks, one drawings store); Ctrl-C stops them all
 serve: $(VENV)/.run-installed

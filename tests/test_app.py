@@ -3,79 +3,15 @@
 from __future__ import annotations
 
 import base64
-import io
 import os
 import re
-import sys
 
 import numpy as np
 import pytest
-from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from cnn import paths
 from cnn.strokes import draw_digit
-
-APP = str(paths.ROOT / "app.py")
-
-
-def png_data_url(rgba: np.ndarray) -> str:
-    """A drawing as the canvas sends it: a PNG data URL."""
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(rgba, np.uint8)).save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _canvas_module():
-    if "streamlit_drawable_canvas" not in sys.modules:
-        # the component can only be imported inside a run: a throwaway run imports it, leaving the caller's untouched
-        AppTest.from_file(APP, default_timeout=60).run()
-    return sys.modules["streamlit_drawable_canvas"]
-
-
-CANVAS_CALLS: list[dict] = []  # the arguments the page gave the (patched) canvas, latest last
-
-
-def run_app(
-    drawing: np.ndarray | str | None = None, at: AppTest | None = None, strokes: int = 1, **state
-) -> AppTest:
-    """Run the page, the canvas sending `drawing`: an RGBA array, or the data URL itself (a crafted value); None: the
-    canvas as before any stroke. `strokes` is how many objects its Fabric.js JSON holds."""
-    at = at or AppTest.from_file(APP, default_timeout=60)
-    for k, v in state.items():
-        at.session_state[k] = v
-    if drawing is None:
-        return at.run()
-    canvas = _canvas_module()
-    url = drawing if isinstance(drawing, str) else png_data_url(drawing)
-    raw = {"objects": [{"type": "path"}] * strokes}
-    at.session_state["canvas"] = {"drawing": {"raw": raw, "data": url}}  # the browser's value, as a run sees it first
-    value = canvas.CanvasResult(raw, url, return_image_data=True)
-    original = canvas.st_canvas
-    canvas.st_canvas = lambda *a, **k: CANVAS_CALLS.append(k) or value
-    try:
-        at.run()
-    finally:
-        canvas.st_canvas = original
-    return at
-
-
-def shown(markdown: str) -> str:
-    """Markdown source as the page shows it, for text escaped by ui.markdown.literal."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
-
-
-def errors(at: AppTest) -> list[str]:
-    return [shown(e.value) for e in at.error]
-
-
-def metric(at: AppTest, label: str) -> str | None:
-    return next((m.value for m in at.metric if m.label == label), None)
-
-
-def codes(at: AppTest) -> str:
-    return "\n".join(c.value for c in at.code)
-
+from tests.helpers.page import APP, CANVAS_CALLS, codes, errors, metric, png_data_url, run_app, shown
 
 def test_empty_canvas_invites_to_draw():
     at = run_app()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from cnn import data
-from tests.conftest import idx_bytes, write_idx
+from tests.helpers.idx import idx_bytes, write_idx
 
 rng = np.random.default_rng(0)
 IMAGES = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)

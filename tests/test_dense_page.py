@@ -14,7 +14,7 @@ from cnn.perturb import Move, apply
 from cnn.preprocess import canvas_to_mnist
 from cnn.robustness import CONTROLS, read
 from cnn.strokes import draw_digit
-from tests.test_app import metric, run_app, shown
+from tests.helpers.page import metric, run_app, shown
 from ui.figures import COMPARED, NETWORK_NAMES
 
 

@@ -37,7 +37,7 @@ def save(store, session, label=3, seed=0, prediction=3):
 _databases = itertools.count()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.full)])
 def url(request, tmp_path) -> str:
     """A new, empty store's URL: a SQLite file, or a new database on the tests' PostgreSQL server."""
     if request.param == "sqlite":

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import require_browser
 from tools import pagedriver
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.full]
 require_browser()
 
 
@@ -195,7 +195,7 @@ def test_a_touch_screen_gets_touch_hints_and_the_canvas_toolbar_shown(served):
         assert page.locator(".canvas-hint .on-hover").first.is_visible()
         assert not page.locator(".canvas-hint .on-touch").first.is_visible()
         page.get_by_role("button", name="Clear").wait_for()
-        time.sleep(1.5)  # the page's script has run by now, and leaves the toolbar to hover
+        pagedriver.wait_for_still(page)  # the page's script has run, and leaves the toolbar to hover
         assert float(page.locator(".dc-toolbar").first.evaluate("e => getComputedStyle(e).opacity")) == 0
     finally:
         desk.close()

@@ -22,7 +22,7 @@ from PIL import Image
 from tests.conftest import require_browser
 from tools import pagedriver
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.full]
 require_browser()
 
 ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it",

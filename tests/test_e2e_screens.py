@@ -12,7 +12,7 @@ from tests.conftest import require_browser
 from tools import pagedriver
 from ui.parts import ANALYSIS_TABS, LESSON_TABS
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.full]
 require_browser()
 
 PHONE = {"width": 390, "height": 844}

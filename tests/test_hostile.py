@@ -19,7 +19,7 @@ from PIL import Image
 from cnn.canvas import MAX_STROKES, CanvasError, decode_png, png_size, read_drawing, strokes_in_state
 from cnn.conv2d import EXAMPLE_GRID
 from cnn.strokes import draw_digit, render
-from tests.test_app import CANVAS_CALLS, errors, metric, png_data_url, run_app, shown
+from tests.helpers.page import CANVAS_CALLS, errors, metric, png_data_url, run_app, shown
 
 
 def png(width: int, height: int, mode: str = "RGBA") -> bytes:

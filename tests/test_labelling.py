@@ -8,7 +8,7 @@ import pytest
 
 from cnn.drawings import DrawingsStore
 from cnn.strokes import draw_digit
-from tests.test_app import errors, run_app, shown
+from tests.helpers.page import errors, run_app, shown
 
 CLASS = "Your drawings and the class's"
 

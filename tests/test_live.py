@@ -141,7 +141,7 @@ def test_sessions_that_stop_listening_lose_their_places_to_one_that_listens(monk
     import streamlit as st
 
     import ui.replay
-    from tests.test_app import run_app
+    from tests.helpers.page import run_app
     from ui.replay import QUEUE_EXPIRE_S, live_queue
 
     clock = Clock()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bench import load
+from tools import sessions as load
 from tests.conftest import require_browser
 from tools import pagedriver as driver
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.full]
 require_browser()
 
 

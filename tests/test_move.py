@@ -21,7 +21,7 @@ from cnn.perturb import MAX_SHIFT, Move, apply
 from cnn.robustness import (LOSING, UNAUGMENTED, cut_off, frame, ink_kept, pool2_features, pooling_cell, read,
                             shift_change, unmoved_errors)
 from cnn.strokes import draw_digit
-from tests.test_app import run_app, shown
+from tests.helpers.page import run_app, shown
 from ui.move import why_text
 
 

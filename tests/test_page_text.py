@@ -17,7 +17,7 @@ from cnn.explain import MC_SAMPLES, mc_dropout
 from cnn.model import load
 from cnn.strokes import draw_digit
 from cnn.train import optimizer_name
-from tests.test_app import run_app, shown
+from tests.helpers.page import run_app, shown
 from ui.analysis import a_digit, flag_figures, training_inputs, unsure_figures
 from ui.figures import percent, probability_figure
 

@@ -14,7 +14,7 @@ from cnn.explain import occlusion
 from cnn.model import load
 from cnn.preprocess import canvas_to_mnist
 from cnn.strokes import draw_digit
-from tests.test_app import run_app, shown
+from tests.helpers.page import run_app, shown
 from ui.figures import (
     ERROR_SCALE, HEAT_SCALE, SIGNED_COLOURS, THEME_PLACEHOLDERS, WEIGHT_SCALE, colour_scale, confusion_figure,
     robustness_figure,

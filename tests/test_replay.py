@@ -14,7 +14,7 @@ from cnn.checkpoint import load_metadata
 from cnn.replay import first_crossing, kernel_closeness, kernel_travel, replay, snapshot_models
 from cnn.snapshots import load_snapshots, snapshots_path
 from cnn.strokes import draw_digit
-from tests.test_app import run_app, shown
+from tests.helpers.page import run_app, shown
 from ui.replay import snapshots_text
 
 

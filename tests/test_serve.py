@@ -17,7 +17,7 @@ from tests.conftest import require_browser
 from tools import pagedriver, serve
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.full]
 
 
 def require_nginx() -> None:

@@ -12,7 +12,8 @@ import torch
 from cnn import model as model_module
 from cnn import paths
 from cnn.strokes import draw_digit
-from tests.test_app import ANALYSIS, metric, run_app
+from tests.helpers.page import metric, run_app
+from ui.parts import ANALYSIS_TABS as ANALYSIS
 
 
 def test_the_cached_model_and_global_random_state_stay_untouched(tmp_path, monkeypatch):

@@ -1,0 +1,1 @@
+"""What several test modules share: running the page, reading it, making test data."""
