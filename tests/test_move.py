@@ -1,6 +1,6 @@
 """Why the convnet holds up as it does when the digit moves: pool2's change under a shift, training on moved digits,
 ink leaving the frame, and the errors on unmoved digits; each figure against a numpy reference or a fresh measurement,
-and the sentences of the page's Move it part and of the README that quote them."""
+and the sentences of the page's Move it part and of docs/network.md that quote them."""
 
 from __future__ import annotations
 
@@ -264,17 +264,17 @@ def test_without_the_new_figures_the_page_claims_nothing_it_did_not_measure():
                     "And the dense layer that ends the convnet still sees at which position each feature fired.")
 
 
-# --- the README ------------------------------------------------------------------------------------------------------
+# --- docs/network.md --------------------------------------------------------------------------------------------------
 
 
-def test_the_readme_quotes_the_unmoved_errors_and_the_command():
-    """The convnet stands apart unmoved too: the README says by how much, as the metadata records it."""
-    readme = re.sub(r"\s+", " ", (ROOT / "README.md").read_text())
+def test_the_docs_quote_the_unmoved_errors_and_the_command():
+    """The convnet stands apart unmoved too: docs/network.md says by how much, as the metadata records it."""
+    doc = re.sub(r"\s+", " ", (ROOT / "docs" / "network.md").read_text())
     e = unmoved_errors()
     few, many = sorted((e["dense44, no dropout"]["rate"], e["dense44"]["rate"]))
     convnet = e["convnet"]["rate"]
     assert e["dense44"]["parameters"] - e["convnet"]["parameters"] < 0.01 * e["convnet"]["parameters"]  # one budget
     sentence = (f"Unmoved, it makes {few / convnet:.1f} to {many / convnet:.1f} times fewer errors than the dense "
                 f"networks of its parameter budget: {convnet:.2%} of the test digits against {few:.2%}")
-    assert sentence in readme and f"and {many:.2%}" in readme
-    assert "(`python -m cnn.robustness --errors`" in readme
+    assert sentence in doc and f"and {many:.2%}" in doc
+    assert "(`python -m cnn.robustness --errors`" in doc
