@@ -80,18 +80,20 @@ RECIPES = {
     # Augmentation in batches, OneCycle, decoupled weight decay and a weight average. Chosen on the validation split
     # among candidates that read drawn digits (bench/drawn_digits.py) as well as the Keras recipe does: 30, 60 or 100
     # epochs, label smoothing (it misread blurred drawn digits), elastic distortion, dropout 0.25, weight decay
-    # (the README has them all, each one command).
+    # (docs/experiments.md has them all, each one command).
     # Strokes made thicker or thinner at random (issue 15's candidates, also chosen on validation and on the project's
     # drawn sets: small digits in a bold pen, flagged 1s, strongly slanted digits). A flag on 30% of the 1s, kept short
     # and steep so that it does not become a 7's bar: ahead on validation and on every drawn set over three seeds, the
-    # page reading each digit over three stroke widths (cnn.model.page_reading; the README has every candidate).
+    # page reading each digit over three stroke widths (cnn.model.page_reading; docs/experiments.md has every
+    # candidate).
     "best": Recipe(
         epochs=60, lr=3e-3, weight_decay=0.05, schedule="onecycle", augment=True, ema=0.999, thicken=1.0, thin=0.5,
         flag=0.3, flag_length=(0.2, 0.45), flag_turn=(20.0, 45.0), flag_steepest=50.0,
     ),
     # A short run: OneCycle at a high peak rate, label smoothing, lighter dropout while training, and bfloat16 on
     # CPUs that compute it natively (faster steps here: bench/train_speed.py). Chosen on the validation split: the
-    # fewest epochs that reach 99.2% there, then the highest validation accuracy (the README lists the variants).
+    # fewest epochs that reach 99.2% there, then the highest validation accuracy (docs/experiments.md lists the
+    # variants).
     "fast": Recipe(epochs=3, lr=1e-2, schedule="onecycle", label_smoothing=0.1, dropout=0.25, cpu_bf16=True),
 }
 DEFAULT_RECIPE = "best"

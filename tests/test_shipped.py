@@ -49,7 +49,8 @@ def test_shipped_metadata_describes_the_network():
 
 @pytest.mark.parametrize(
     "name, arch, parameters, at_least",
-    # the dense networks' accuracy on the page's reading as measured when they were trained (README), less half a point
+    # the dense networks' accuracy on the page's reading as measured when they were trained (docs/network.md), less
+    # half a point
     [("dense44", "dense44", 34_990, 0.960), ("dense30", "dense30", 23_860, 0.946),
      ("dense44, no dropout", "dense44", 34_990, 0.975), ("dense30, no dropout", "dense30", 23_860, 0.970)],
 )
