@@ -311,6 +311,7 @@ def test_weights_are_scored_on_collected_drawings(store, tmp_path, capsys):
     assert "nowhere" in capsys.readouterr().err
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_exported_drawings_join_the_training_split(store, tmp_path, mnist_dir):
     import json
 

@@ -43,6 +43,7 @@ def assert_intact(out, pt_digest, json_digest, leftovers_allowed=False):
     "sig, after",
     [(signal.SIGINT, 1.0), (signal.SIGTERM, 3.0), (signal.SIGINT, 6.0), (signal.SIGTERM, 9.0), (signal.SIGKILL, 6.0)],
 )
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_killing_a_real_training_run(good, mnist_dir, sig, after):
     out, pt, js = good
     run = subprocess.Popen(
@@ -68,6 +69,7 @@ def _quick(out, mnist_dir):
     return ["--limit", "300", "--epochs", "1", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress"]
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_full_disk_while_saving_the_weights(good, mnist_dir, monkeypatch, capsys):
     out, pt, js = good
     real_save = torch.save
@@ -84,6 +86,7 @@ def test_full_disk_while_saving_the_weights(good, mnist_dir, monkeypatch, capsys
     assert_intact(out, pt, js)
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_full_disk_while_saving_the_metadata(good, mnist_dir, monkeypatch):
     out, pt, js = good
 
@@ -95,6 +98,7 @@ def test_full_disk_while_saving_the_metadata(good, mnist_dir, monkeypatch):
     assert_intact(out, pt, js)
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_interrupt_during_the_save(good, mnist_dir, monkeypatch):
     out, pt, js = good
 

@@ -88,6 +88,7 @@ def test_pool2_features_are_a_numpy_convnets(convnet, digits):
     np.testing.assert_allclose(pool2_features(convnet, x), numpy_pool2(convnet, x), atol=1e-4)
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_a_shift_changes_pool2_as_numpy_measures_it(convnet, digits):
     x = digits[0][:200]
     change = shift_change(convnet, x)
@@ -158,6 +159,7 @@ def test_errors_prints_each_network_and_its_ratio_to_the_convnet(capsys):
 # --- the shipped figures measured again ------------------------------------------------------------------------------
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_the_shipped_pool2_change_is_measured_again(convnet, digits):
     stored = read()["shift_change"]
     fresh = shift_change(convnet, digits[0])
@@ -166,6 +168,7 @@ def test_the_shipped_pool2_change_is_measured_again(convnet, digits):
     assert stored["one_cell"] == pytest.approx(fresh["one_cell"], abs=1e-4)
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_the_shipped_frame_figures_are_measured_again(convnet, digits):
     x, labels = digits
     stored = read()["frame"]
@@ -178,6 +181,7 @@ def test_the_shipped_frame_figures_are_measured_again(convnet, digits):
         assert s["cut"]["convnet"][i] == pytest.approx((page_reading(convnet, cut).argmax(1) == labels).mean(), abs=1e-6)
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_the_shipped_unaugmented_figures_are_measured_again(digits):
     x, labels = digits
     stored = read()["unaugmented"]

@@ -7,6 +7,7 @@ import shutil
 import tracemalloc
 
 import numpy as np
+import pytest
 import torch
 
 from cnn import model as model_module
@@ -43,6 +44,7 @@ def test_the_cached_model_and_global_random_state_stay_untouched(tmp_path, monke
     assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), numpy_rng))
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_reruns_do_not_accumulate_memory():
     drawing = draw_digit(5)
     at = run_app(drawing)

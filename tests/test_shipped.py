@@ -68,6 +68,7 @@ def test_shipped_dense_networks_score_what_they_claim(mnist_test, name, arch, pa
     assert meta["recipe"] == "best" and meta["hyperparameters"]["dropout"] == (0.0 if "no dropout" in name else 0.5)
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_the_shipped_robustness_figures_are_those_of_the_shipped_weights(mnist_test):
     """weights/robustness.json: measured on these very files, and a few of its figures measured again here."""
     from cnn.data import to_float

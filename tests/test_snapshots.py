@@ -11,6 +11,7 @@ from cnn import train
 from cnn.snapshots import SnapshotError, load_snapshots, snapshot_steps, snapshots_path
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 @pytest.mark.parametrize("recipe", ["best", "keras"])  # with a weight average kept, and with the trained network kept
 def test_snapshots_do_not_change_the_run(recipe, mnist_dir, tmp_path):
     args = ["--recipe", recipe, "--limit", "600", "--epochs", "2", "--data-dir", str(mnist_dir), "--no-progress"]
@@ -50,6 +51,7 @@ def good(tmp_path_factory, mnist_dir):
     return snapshots_path(out).read_bytes()
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 @pytest.mark.parametrize("damage", ["missing", "random bytes", "truncated", "another file", "wrong shapes", "nan"])
 def test_a_broken_snapshot_file_is_refused_clearly(damage, tmp_path, good):
     path = tmp_path / "w.snapshots.pt"

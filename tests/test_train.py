@@ -59,6 +59,7 @@ def test_dense_weights_go_to_their_own_file_by_default():
     assert default_weights("dense30").name == "mnist_dense30.pt"
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_same_seed_same_weights_on_cpu(mnist_dir, tmp_path):
     for name in ("a", "b"):
         args = ["--limit", "300", "--epochs", "1", "--seed", "7", "--device", "cpu", "--no-progress"]
@@ -172,6 +173,7 @@ def test_bad_flags_fail_fast_with_one_clear_line(flags, message, capsys):
     assert message in err
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_set_changes_the_recipe_and_the_metadata_says_so(mnist_dir, tmp_path):
     assert set(train.RECIPE_FIELDS) == {f.name for f in dataclasses.fields(train.Recipe)}  # every field settable
     out = tmp_path / "set.pt"
@@ -214,6 +216,7 @@ def test_unwritable_out_is_refused_before_training(tmp_path, capsys):
     assert "is a folder" in capsys.readouterr().err
 
 
+@pytest.mark.full  # minutes of training or measuring: the full tier
 def test_no_progress_bar_frames_when_the_output_is_not_a_terminal(mnist_dir, tmp_path, capfd):
     """Into a log file (here a pipe), a run prints its epoch lines and no bar frames, which would fill the log."""
     out = tmp_path / "w.pt"
