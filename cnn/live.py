@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from cnn.data import IMAGES_MAGIC, LABELS_MAGIC, MnistError, load_split, parse_idx, to_float, validation_cut
 from cnn.features import forward_with_maps
 from cnn.model import ConvNet, as_batch
+from cnn.recipe import ADAM_EPS
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "samples"
 SAMPLE_FILES = {
@@ -146,7 +147,7 @@ def live_run(image: np.ndarray, data, recipe: LiveRecipe = LiveRecipe(), channel
     model.dropout.generator = gen  # the dropout masks and the order of the digits come from a private generator
     x, y = as_batch(x_train), torch.from_numpy(np.asarray(y_train, np.int64))
     xv, yv = as_batch(x_val), torch.from_numpy(np.asarray(y_val, np.int64))
-    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, eps=1e-7)
+    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, eps=ADAM_EPS)
     per_epoch = -(-len(x) // recipe.batch_size)
     total, step, history = recipe.epochs * per_epoch, 0, []
 

@@ -42,6 +42,7 @@ from cnn.device import DeviceError, pick_device
 from cnn.evaluate import evaluate_model, fit_report
 from cnn.model import ARCHITECTURES, DEFAULT_ARCH, build, count_parameters, summary, summary_rows
 from cnn.paths import default_weights, metadata_path
+from cnn.recipe import ADAM_EPS
 from cnn.drawings import StoreError, read_collected
 from cnn.snapshots import Snapshots, snapshot_steps, snapshots_path
 
@@ -51,7 +52,7 @@ class Recipe:
     epochs: int = 15  # passes over the training split
     batch_size: int = 128  # samples per optimiser step
     lr: float = 1e-3  # Adam's learning rate; under OneCycle, the peak one
-    adam_eps: float = 1e-7  # Keras' Adam epsilon (PyTorch's default is 1e-8)
+    adam_eps: float = ADAM_EPS  # Keras' Adam epsilon (PyTorch's default is 1e-8)
     weight_decay: float = 0.0  # AdamW's decoupled weight decay (0: plain Adam)
     schedule: str = "constant"  # "constant", or "onecycle": warm up to lr, then anneal to nearly 0
     warmup: float = 0.2  # OneCycle: the fraction of the steps spent warming up
@@ -162,14 +163,6 @@ def _autocast(device: torch.device, cpu_bf16: bool):
 def memory_format(device: torch.device) -> torch.memory_format:
     """channels_last where it speeds the convolutions up (measured on CPU: about 1.3x), contiguous elsewhere."""
     return torch.channels_last if device.type in ("cpu", "cuda") else torch.contiguous_format
-
-
-def optimizer_name(hyperparameters: dict) -> str:
-    """The optimiser a recipe's hyperparameters (as its metadata records them) select, named as make_optimizer builds it."""
-    decay = hyperparameters.get("weight_decay") or 0
-    if hyperparameters.get("optimizer") == "sgd":
-        return "SGD, Nesterov momentum 0.9" + (f", weight decay {decay:g}" if decay else "")
-    return f"AdamW (decoupled weight decay {decay:g})" if decay else "Adam"
 
 
 def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
