@@ -13,7 +13,6 @@ reading digits.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import io
 import logging
@@ -29,6 +28,7 @@ import numpy as np
 import sqlalchemy as sa
 from PIL import Image
 
+from cnn.data import IMAGE_SIZE, idx_bytes, read_pair
 from cnn.paths import DRAWINGS_DB, shown
 
 SCHEMA_VERSION = 1
@@ -97,13 +97,13 @@ def store_url() -> str:
 def image_bytes(image: np.ndarray) -> bytes:
     """A prepared (28, 28) image in [0, 1] as 784 bytes, as MNIST stores its digits."""
     image = np.asarray(image, dtype=np.float32)
-    if image.shape != (28, 28) or not np.isfinite(image).all():
-        raise ValueError(f"expected a finite 28 x 28 image, got shape {image.shape}")
+    if image.shape != (IMAGE_SIZE, IMAGE_SIZE) or not np.isfinite(image).all():
+        raise ValueError(f"expected a finite {IMAGE_SIZE} x {IMAGE_SIZE} image, got shape {image.shape}")
     return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8).tobytes()
 
 
 def image_from_bytes(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype=np.uint8).reshape(28, 28).astype(np.float32) / 255
+    return np.frombuffer(data, dtype=np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE).astype(np.float32) / 255
 
 
 def canvas_png(rgba: np.ndarray) -> bytes:
@@ -111,10 +111,6 @@ def canvas_png(rgba: np.ndarray) -> bytes:
     out = io.BytesIO()
     Image.fromarray(np.asarray(rgba, dtype=np.uint8), "RGBA").save(out, format="PNG", optimize=True)
     return out.getvalue()
-
-
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def teacher_key_ok(given: str | None, secret: str | None = None) -> bool:
@@ -489,24 +485,15 @@ class DrawingsStore:
 EXPORT_FILES = {"images": "drawings-images-idx3-ubyte", "labels": "drawings-labels-idx1-ubyte"}
 
 
-def idx_file(array: np.ndarray) -> bytes:
-    """A uint8 array as an IDX file, as MNIST's are: images (N, 28, 28), labels (N,)."""
-    from cnn.data import IMAGES_MAGIC, LABELS_MAGIC
-
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    magic = IMAGES_MAGIC if array.ndim == 3 else LABELS_MAGIC
-    return magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape) + array.tobytes()
-
-
 def export_files(rows: list[Drawing]) -> dict[str, bytes]:
     """The collected set as files: MNIST IDX images and labels (oldest first), each canvas as a PNG, and a CSV of
     what the network read. No session ids: the export names nobody, not even a visit."""
     rows = sorted(rows, key=lambda d: d.id)
-    images = np.stack([np.frombuffer(image_bytes(d.image), np.uint8).reshape(28, 28) for d in rows]) if rows else \
-        np.zeros((0, 28, 28), np.uint8)
+    images = np.stack([np.frombuffer(image_bytes(d.image), np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE) for d in rows]) \
+        if rows else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     files = {
-        EXPORT_FILES["images"]: idx_file(images),
-        EXPORT_FILES["labels"]: idx_file(np.array([d.label for d in rows], np.uint8)),
+        EXPORT_FILES["images"]: idx_bytes(images),
+        EXPORT_FILES["labels"]: idx_bytes(np.array([d.label for d in rows], np.uint8)),
     }
     lines = ["index,id,created,label,prediction,probability,weights_sha256,canvas"]
     for i, d in enumerate(rows):
@@ -539,8 +526,6 @@ def write_export(rows: list[Drawing], out: str | Path) -> Path:
 
 def read_collected(source: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(N, 28, 28) float images in [0, 1] and (N,) labels from an export folder or a store's URL."""
-    from cnn.data import read_pair
-
     text = str(source)
     if "://" in text:
         try:
@@ -555,7 +540,7 @@ def read_collected(source: str | Path) -> tuple[np.ndarray, np.ndarray]:
         finally:
             store.close()
         if not rows:
-            return np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64)
+            return np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32), np.zeros(0, np.int64)
         return np.stack([d.image for d in rows]), np.array([d.label for d in rows], np.int64)
     folder = Path(source)
     images, labels = read_pair(folder / EXPORT_FILES["images"], folder / EXPORT_FILES["labels"])

@@ -11,7 +11,7 @@ import numpy as np
 import torch.nn as nn
 
 from cnn.checkpoint import MetadataError, load_metadata, write_metadata
-from cnn.data import MnistError, load_split, to_float, validation_cut
+from cnn.data import IMAGE_SIZE, MnistError, load_split, to_float, validation_cut
 from cnn.explain import NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, UNSURE_BELOW, flag_not_a_digit, mc_dropout_batch
 from cnn.model import NUM_CLASSES, WIDTH_VARIANTS, WeightsError, load, page_reading, predict_proba
 from cnn.paths import DEFAULT_WEIGHTS, metadata_path
@@ -31,7 +31,7 @@ def encode_image(img: np.ndarray) -> str:
 
 def decode_image(text: str) -> np.ndarray:
     """The inverse of encode_image: (28, 28) uint8."""
-    return np.frombuffer(base64.b64decode(text), dtype=np.uint8).reshape(28, 28)
+    return np.frombuffer(base64.b64decode(text), dtype=np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE)
 
 
 def report(probs: np.ndarray, labels: np.ndarray, images: np.ndarray | None = None) -> dict:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import sys
 import threading
 import time
@@ -23,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnn.data import IMAGES_MAGIC, LABELS_MAGIC, MnistError, load_split, parse_idx, to_float, validation_cut
+from cnn.data import MnistError, idx_bytes, load_split, parse_idx, sha256, to_float, validation_cut
 from cnn.features import forward_with_maps
 from cnn.model import ConvNet, as_batch
 from cnn.recipe import ADAM_EPS
@@ -58,10 +57,6 @@ class SampleError(Exception):
     """The shipped sample is missing or not what its checksum says."""
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def load_sample(folder: Path = SAMPLE_DIR) -> tuple[np.ndarray, np.ndarray]:
     """The shipped sample's (N, 28, 28) uint8 images and (N,) labels, checked against their checksums."""
     arrays = {}
@@ -71,7 +66,7 @@ def load_sample(folder: Path = SAMPLE_DIR) -> tuple[np.ndarray, np.ndarray]:
             raw = gzip.decompress(path.read_bytes())
         except (OSError, EOFError, gzip.BadGzipFile) as e:
             raise SampleError(f"{path.name} could not be read ({type(e).__name__}): it ships in samples/") from None
-        if _sha256(raw) != SAMPLE_SHA256[kind]:
+        if sha256(raw) != SAMPLE_SHA256[kind]:
             raise SampleError(f"{path.name} is not the sample it should be (checksum): restore it from the repository")
         arrays[kind] = parse_idx(raw, path.name)
     return arrays["images"], arrays["labels"]
@@ -250,10 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     sample_images, sample_labels = make_sample(images, labels)
     SAMPLE_DIR.mkdir(exist_ok=True)
-    for kind, array, magic in (("images", sample_images, IMAGES_MAGIC), ("labels", sample_labels, LABELS_MAGIC)):
-        raw = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape) + array.tobytes()
+    for kind, array in (("images", sample_images), ("labels", sample_labels)):
+        raw = idx_bytes(array)
         (SAMPLE_DIR / SAMPLE_FILES[kind]).write_bytes(gzip.compress(raw, mtime=0))
-        print(f"{SAMPLE_FILES[kind]}: {len(array)} items, sha256 of the IDX bytes {_sha256(raw)}")
+        print(f"{SAMPLE_FILES[kind]}: {len(array)} items, sha256 of the IDX bytes {sha256(raw)}")
     return 0
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from cnn import data
-from tests.conftest import idx_bytes, write_idx
+from tests.conftest import write_idx
 
 rng = np.random.default_rng(0)
 IMAGES = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
@@ -36,28 +36,28 @@ def test_wrong_magic_names_the_file(tmp_path):
 
 def test_truncated_file(tmp_path):
     p = tmp_path / "short"
-    p.write_bytes(idx_bytes(IMAGES)[:-100])
+    p.write_bytes(data.idx_bytes(IMAGES)[:-100])
     with pytest.raises(data.MnistError, match=r"short: truncated"):
         data.read_idx(p)
 
 
 def test_truncated_header(tmp_path):
     p = tmp_path / "head"
-    p.write_bytes(idx_bytes(IMAGES)[:9])
+    p.write_bytes(data.idx_bytes(IMAGES)[:9])
     with pytest.raises(data.MnistError, match=r"head: truncated header"):
         data.read_idx(p)
 
 
 def test_trailing_bytes(tmp_path):
     p = tmp_path / "long"
-    p.write_bytes(idx_bytes(LABELS) + b"xx")
+    p.write_bytes(data.idx_bytes(LABELS) + b"xx")
     with pytest.raises(data.MnistError, match="trailing bytes"):
         data.read_idx(p)
 
 
 def test_corrupt_gzip(tmp_path):
     p = tmp_path / "bad.gz"
-    p.write_bytes(gzip.compress(idx_bytes(LABELS))[:-8])
+    p.write_bytes(gzip.compress(data.idx_bytes(LABELS))[:-8])
     with pytest.raises(data.MnistError, match="bad.gz"):
         data.read_idx(p)
 
@@ -110,7 +110,7 @@ def small_mnist(monkeypatch):
     """Four small IDX files and their checksums, installed as the ones to expect."""
     files = {}
     for name in data.CHECKSUMS:
-        files[name] = idx_bytes(IMAGES if "images" in name else LABELS)
+        files[name] = data.idx_bytes(IMAGES if "images" in name else LABELS)
     monkeypatch.setattr(data, "CHECKSUMS", {n: hashlib.sha256(b).hexdigest() for n, b in files.items()})
     return files
 
