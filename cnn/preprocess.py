@@ -103,7 +103,7 @@ class Steps:
     ink: np.ndarray  # (H, W) the canvas as ink in [0, 1]
     box: tuple[int, int, int, int]  # the ink's bounding box on the canvas: top, bottom, left, right
     crop: np.ndarray  # the ink's bounding box, cut out
-    fitted: np.ndarray  # scaled to fit BOX x BOX, aspect kept (or the whole canvas at IMAGE_SIZE x IMAGE_SIZE, unfitted)
+    fitted: np.ndarray  # scaled to fit BOX x BOX, aspect kept (or the whole canvas at the input size, unfitted)
     placed: np.ndarray  # (28, 28) the fitted box in the middle of the frame, by its geometric centre
     final: np.ndarray  # (28, 28) float32 in [0, 1]: the network's input
     shift: tuple[int, int]  # rows and columns moved to bring the centre of mass to the centre

@@ -84,7 +84,8 @@ def heat_alt(heat: np.ndarray, what: str) -> str:
     """A heat map laid over the input: its size and where it is strongest, in its own rows and columns."""
     heat = np.asarray(heat, dtype=float)
     r, c = _where(np.abs(heat))
-    return (f"{what}: a {heat.shape[0]}×{heat.shape[1]} map laid over the {IMAGE_SIZE}×{IMAGE_SIZE} input, strongest at its row {r}, "
+    return (f"{what}: a {heat.shape[0]}×{heat.shape[1]} map laid over the {IMAGE_SIZE}×{IMAGE_SIZE} input, "
+            f"strongest at its row {r}, "
             f"column {c} ({heat[r, c]:.3g}); {float((heat > 0).mean()):.0%} of it above zero.")
 
 

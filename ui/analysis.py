@@ -74,7 +74,8 @@ def steps_ui(model: ConvNet | None, rgba: np.ndarray, meta: dict) -> None:
     hp = meta.get("hyperparameters")
     st.markdown(
         f"MNIST's digits were scanned, **cropped**, **fitted into a {BOX}×{BOX} box** (aspect kept, anti-aliased) and "
-        f"**centred by their centre of mass** in {IMAGE_SIZE}×{IMAGE_SIZE}: their centres of mass sit at ({CENTRE[0]:g}, "
+        f"**centred by their centre of mass** in {IMAGE_SIZE}×{IMAGE_SIZE}: their centres of mass sit at "
+        f"({CENTRE[0]:g}, "
         f"{CENTRE[1]:g}) on average, counting rows and columns from 0, and the page puts yours there too."
         + training_inputs(hp if isinstance(hp, dict) else {})
         + " Switch the steps off to see what it would get from a raw canvas, and how it reads that."

@@ -70,7 +70,8 @@ def dense_ui(models: dict, metas: dict) -> None:
         weights = models[dense].hidden.weight.detach().cpu().numpy()  # (hidden, 784)
         n = len(weights)
         with left:
-            st.markdown(f"**What {NETWORK_NAMES[dense]} learned**: its {n} hidden units, each a {IMAGE_SIZE}×{IMAGE_SIZE} weight image")
+            st.markdown(f"**What {NETWORK_NAMES[dense]} learned**: its {n} hidden units, "
+                        f"each a {IMAGE_SIZE}×{IMAGE_SIZE} weight image")
             chart(kernel_figure(weights.reshape(n, IMAGE_SIZE, IMAGE_SIZE), 330, annotate=False, cols=11),
                   kernel_alt(weights.reshape(n, IMAGE_SIZE, IMAGE_SIZE), f"The hidden units of {NETWORK_NAMES[dense]}"),
                   key="dense_units")
