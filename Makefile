@@ -25,7 +25,7 @@ $(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 # a TEACHER_KEY that is too easy to guess stops the start, with the reason
 run: $(VENV)/.run-installed
-	$(BIN)/python -m cnn.drawings check-key
+	$(BIN)/python -m classroom.drawings check-key
 	$(BIN)/python -m streamlit run app.py
 
 test: $(VENV)/.test-installed

@@ -15,6 +15,7 @@ import torch.nn as nn
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_drawable_canvas import st_canvas
 
+from classroom.drawings import DrawingsStore, store_url
 from cnn.canvas import MAX_STROKES, CanvasError, read_drawing, strokes_in_state
 from cnn.checkpoint import MetadataError, load_metadata
 from cnn.data import IMAGE_SIZE, file_sha256
@@ -26,7 +27,6 @@ from cnn.model import (
 )
 from cnn.paths import DEFAULT_WEIGHTS, ROBUSTNESS, metadata_path, shipped_networks, shown
 from cnn.preprocess import BOX, bold_for_its_size, preprocess_steps, too_small
-from cnn.drawings import DrawingsStore, store_url
 from cnn.live import live_data, live_steps
 from cnn.replay import replay, snapshot_models
 from cnn.snapshots import SnapshotError, Snapshots, load_snapshots, snapshots_path

@@ -292,6 +292,20 @@ def to_float(images: np.ndarray) -> np.ndarray:
     return np.asarray(images, dtype=np.float32) / 255.0
 
 
+# Collected drawings as python -m classroom.drawings export writes them: MNIST's IDX format, under these names.
+EXPORT_FILES = {"images": "drawings-images-idx3-ubyte", "labels": "drawings-labels-idx1-ubyte"}
+
+
+def read_export(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) float images in [0, 1] and (N,) labels of the collected drawings exported into `folder`."""
+    if "://" in str(folder):
+        raise MnistError(f"{folder} is a drawings store's URL, not an export folder: export its drawings first with "
+                         f"python -m classroom.drawings --db {folder} export --out DIR")
+    folder = Path(folder)
+    images, labels = read_pair(folder / EXPORT_FILES["images"], folder / EXPORT_FILES["labels"])
+    return to_float(images), labels.astype(np.int64)
+
+
 def load_split(split: str, data_dir: str | Path | None = None, fetch: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Images (N, 28, 28) uint8 and labels (N,) uint8 of the 'train' or 'test' split, verified."""
     if split not in SPLITS:

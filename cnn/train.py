@@ -36,14 +36,13 @@ from cnn.augment import (
     random_thickness,
 )
 from cnn.checkpoint import save_checkpoint
-from cnn.data import MnistError, load_split, resolve_data_dir, to_float, validation_cut
+from cnn.data import MnistError, load_split, read_export, resolve_data_dir, to_float, validation_cut
 from cnn.device import CHOICES as DEVICE_CHOICES
 from cnn.device import DeviceError, pick_device
 from cnn.evaluate import evaluate_model, fit_report
 from cnn.model import ARCHITECTURES, DEFAULT_ARCH, build, count_parameters, summary, summary_rows
 from cnn.paths import default_weights, metadata_path
 from cnn.recipe import ADAM_EPS
-from cnn.drawings import StoreError, read_collected
 from cnn.snapshots import Snapshots, snapshot_steps, snapshots_path
 
 
@@ -488,7 +487,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument(
         "--extra-data", metavar="DIR",
-        help="also train on collected drawings exported by python -m cnn.drawings export (training split only)",
+        help="also train on collected drawings exported by python -m classroom.drawings export (training split only)",
     )
     p.add_argument(
         "--snapshots", type=_snapshot_count, default=0, metavar="N",
@@ -553,8 +552,8 @@ def main(argv: list[str] | None = None) -> int:
         extra = None
         if args.extra_data:
             try:
-                extra = read_collected(args.extra_data)
-            except (MnistError, StoreError, OSError) as e:
+                extra = read_export(args.extra_data)
+            except (MnistError, OSError) as e:
                 print(f"error: --extra-data {args.extra_data}: {e}", file=sys.stderr)
                 return 1
         torch.manual_seed(args.seed)

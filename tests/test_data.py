@@ -204,7 +204,7 @@ def test_http_mirror_downloads_from_a_real_server(tmp_path, small_mnist):
         assert (folder / name).read_bytes() == raw
 
 
-@pytest.mark.parametrize("module", ["cnn.data", "cnn.evaluate", "cnn.drawings", "cnn.live", "cnn.robustness"])
+@pytest.mark.parametrize("module", ["cnn.data", "cnn.evaluate", "classroom.drawings", "cnn.live", "cnn.robustness"])
 def test_help_names_the_command_as_it_is_typed(module):
     out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.startswith(f"usage: python -m {module} ")

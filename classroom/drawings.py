@@ -28,8 +28,8 @@ import numpy as np
 import sqlalchemy as sa
 from PIL import Image
 
-from cnn.data import IMAGE_SIZE, idx_bytes, read_pair
-from cnn.paths import DRAWINGS_DB, shown
+from cnn.data import EXPORT_FILES, IMAGE_SIZE, MnistError, idx_bytes, read_export
+from cnn.paths import DEFAULT_WEIGHTS, DRAWINGS_DB, shown
 
 SCHEMA_VERSION = 1
 ENV_URL = "DRAWINGS_DB"  # the one setting: where the store is
@@ -482,8 +482,6 @@ class DrawingsStore:
 
 # --- export, import, command line -------------------------------------------------------------------------------------
 
-EXPORT_FILES = {"images": "drawings-images-idx3-ubyte", "labels": "drawings-labels-idx1-ubyte"}
-
 
 def export_files(rows: list[Drawing]) -> dict[str, bytes]:
     """The collected set as files: MNIST IDX images and labels (oldest first), each canvas as a PNG, and a CSV of
@@ -542,28 +540,43 @@ def read_collected(source: str | Path) -> tuple[np.ndarray, np.ndarray]:
         if not rows:
             return np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32), np.zeros(0, np.int64)
         return np.stack([d.image for d in rows]), np.array([d.label for d in rows], np.int64)
-    folder = Path(source)
-    images, labels = read_pair(folder / EXPORT_FILES["images"], folder / EXPORT_FILES["labels"])
-    return images.astype(np.float32) / 255, labels.astype(np.int64)
+    return read_export(source)
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    p = argparse.ArgumentParser(prog="python -m cnn.drawings", description="The collected drawings: count or export.")
+    p = argparse.ArgumentParser(prog="python -m classroom.drawings",
+                                description="The collected drawings: count, export or score weights on them.")
     p.add_argument("--db", help=f"database URL (default: ${ENV_URL}, else sqlite:///data/drawings.sqlite)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("count", help="how many drawings the store holds, per label")
     sub.add_parser("check-key", help=f"refuse a {ENV_TEACHER_KEY} that is too easy to guess (exit 1, saying why)")
     exp = sub.add_parser("export", help="write the drawings as MNIST IDX files plus each canvas as a PNG")
     exp.add_argument("--out", required=True, help="folder to write into (made if missing)")
+    ev = sub.add_parser("evaluate", help="score weights on the store's drawings: accuracy, per digit, confusions")
+    ev.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="weights file (default: %(default)s)")
     args = p.parse_args(argv)
     if args.command == "check-key":
         problem = key_problem(os.environ.get(ENV_TEACHER_KEY))
         if problem:
             print(f"error: {problem}", file=sys.stderr)
             return 1
+        return 0
+    if args.command == "evaluate":
+        # The network is loaded only here, so that the other commands start without torch.
+        from cnn.evaluate import print_drawings
+        from cnn.model import WeightsError, load
+
+        source = args.db or store_url()
+        try:
+            model = load(args.weights)
+            images, labels = read_collected(source)
+        except (WeightsError, MnistError, StoreError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print_drawings(model, images, labels, source)
         return 0
     store = DrawingsStore(args.db)
     try:
