@@ -26,7 +26,7 @@ $(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 # a TEACHER_KEY that is too easy to guess stops the start, with the reason
 run: $(VENV)/.run-installed
-	$(BIN)/python -m cnn.drawings check-key
+	$(BIN)/python -m classroom.drawings check-key
 	$(BIN)/python -m streamlit run app.py
 
 # the quick tier, after each change: everything but what pytest.ini marks `full` (a few minutes)

@@ -15,17 +15,18 @@ import torch.nn as nn
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_drawable_canvas import st_canvas
 
+from classroom.drawings import DrawingsStore, store_url
 from cnn.canvas import MAX_STROKES, CanvasError, read_drawing, strokes_in_state
 from cnn.checkpoint import MetadataError, load_metadata
+from cnn.data import IMAGE_SIZE, file_sha256
 from cnn.explain import UNSURE_BELOW
 from cnn.features import kernels, read_with_maps, tile
 from cnn import robustness
 from cnn.model import (
-    FEATURE_LAYERS, IMAGE_SIZE, ONE_PASS, READING, TRAIN_HINT, ConvNet, WeightsError, count_parameters, load, page_reading,
+    FEATURE_LAYERS, ONE_PASS, READING, TRAIN_HINT, ConvNet, WeightsError, count_parameters, load, page_reading,
 )
 from cnn.paths import DEFAULT_WEIGHTS, ROBUSTNESS, metadata_path, shipped_networks, shown
-from cnn.preprocess import BOX, SIZE, bold_for_its_size, preprocess_steps, too_small
-from cnn.drawings import DrawingsStore, file_sha256, store_url
+from cnn.preprocess import BOX, bold_for_its_size, preprocess_steps, too_small
 from cnn.live import live_data, live_steps
 from cnn.replay import replay, snapshot_models
 from cnn.snapshots import SnapshotError, Snapshots, load_snapshots, snapshots_path
@@ -469,10 +470,10 @@ def drawing_ui(model: ConvNet | None, model_error: str | None) -> None:
         if problem:
             st.error(f"This drawing could not be read: {literal(problem)}.")
         elif image is None:
-            st.caption(f"Your drawing, cropped, fitted into {BOX}×{BOX} and centred by its centre of mass in {SIZE}×{SIZE}, as MNIST's digits were.")
+            st.caption(f"Your drawing, cropped, fitted into {BOX}×{BOX} and centred by its centre of mass in {IMAGE_SIZE}×{IMAGE_SIZE}, as MNIST's digits were.")
         else:
             chart(image_figure(image, height=250), image_alt(image, "What the network sees"), key="seen")
-            st.caption(f"{SIZE}×{SIZE} pixels in [0, 1]: cropped to the ink, fitted into {BOX}×{BOX}, centred by centre of mass.")
+            st.caption(f"{IMAGE_SIZE}×{IMAGE_SIZE} pixels in [0, 1]: cropped to the ink, fitted into {BOX}×{BOX}, centred by centre of mass.")
     if not_read:
         image = None  # the explanations would explain a reading the page does not make
     tabs = st.tabs(ANALYSIS_TABS, key="analysis", on_change="rerun")

@@ -22,13 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from bench.drawn_digits import sklearn_canvases, stroke_canvases
-from cnn.data import load_split, to_float, validation_cut
+from cnn.data import IMAGE_SIZE, load_split, to_float, validation_cut
 from cnn.model import load, predict_proba
 from cnn.paths import DEFAULT_WEIGHTS
-from cnn.preprocess import CENTRE, SIZE, canvas_to_mnist, centre_of_mass
+from cnn.preprocess import CENTRE, canvas_to_mnist, centre_of_mass
 from cnn.strokes import image_on_canvas
 
-TARGETS = {"frame's middle": ((SIZE - 1) / 2, (SIZE - 1) / 2), "MNIST's mean": CENTRE}
+TARGETS = {"frame's middle": ((IMAGE_SIZE - 1) / 2, (IMAGE_SIZE - 1) / 2), "MNIST's mean": CENTRE}
 
 
 def mnist_canvases(images: np.ndarray, seed: int = 2) -> list[np.ndarray]:

@@ -35,9 +35,9 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 import torch  # noqa: E402
 
-from cnn.collected import ClassReadings, class_report, predictions_report  # noqa: E402
-from cnn.data import load_split  # noqa: E402
-from cnn.drawings import DrawingsStore, Limits, canvas_png, drawings, file_sha256, image_bytes  # noqa: E402
+from classroom.collected import ClassReadings, class_report, predictions_report  # noqa: E402
+from classroom.drawings import DrawingsStore, Limits, canvas_png, drawings, image_bytes  # noqa: E402
+from cnn.data import file_sha256, load_split  # noqa: E402
 from cnn.model import load, page_reading  # noqa: E402
 from cnn.paths import DEFAULT_WEIGHTS, shipped_networks  # noqa: E402
 from cnn.strokes import draw_digit  # noqa: E402

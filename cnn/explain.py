@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnn.data import IMAGE_SIZE
 from cnn.model import ConvNet, as_batch
 
 MC_SAMPLES = 30  # forward passes with dropout on
@@ -156,7 +157,7 @@ def grad_cam_grid(model: ConvNet, image: np.ndarray, target: int) -> np.ndarray:
     return F.relu((weights[:, None, None] * conv2[0]).sum(0)).detach().cpu().numpy()  # (11, 11)
 
 
-def conv2_to_input(grid: np.ndarray, size: int = 28) -> np.ndarray:
+def conv2_to_input(grid: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
     """An (11, 11) conv2 map on the (28, 28) input, each value placed at its receptive field's centre, interpolated."""
     pixels = np.arange(size)
     rows = np.array([np.interp(pixels, CONV2_CENTRES, grid[:, j]) for j in range(grid.shape[1])]).T  # (28, 11)

@@ -5,17 +5,15 @@
 The run: the Keras recipe's Adam at 1e-3 from Keras' random initial weights, one pass over 3,000 training digits
 (300 of each) in batches of 32: 94 steps, a few seconds on one CPU thread, long enough to watch the kernels form and
 short enough that nobody waits long. Every few steps it yields what the page shows: conv1's kernels, the drawing's
-feature maps and probabilities, and the accuracy on 500 held-out digits.
+feature maps and probabilities, and the accuracy on 500 held-out digits. Which visitor runs, and who waits, is
+classroom/queue.py's.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,9 +21,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnn.data import IMAGES_MAGIC, LABELS_MAGIC, MnistError, load_split, parse_idx, to_float, validation_cut
+from cnn.data import MnistError, idx_bytes, load_split, parse_idx, sha256, to_float, validation_cut
 from cnn.features import forward_with_maps
 from cnn.model import ConvNet, as_batch
+from cnn.recipe import ADAM_EPS
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "samples"
 SAMPLE_FILES = {
@@ -57,10 +56,6 @@ class SampleError(Exception):
     """The shipped sample is missing or not what its checksum says."""
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def load_sample(folder: Path = SAMPLE_DIR) -> tuple[np.ndarray, np.ndarray]:
     """The shipped sample's (N, 28, 28) uint8 images and (N,) labels, checked against their checksums."""
     arrays = {}
@@ -70,7 +65,7 @@ def load_sample(folder: Path = SAMPLE_DIR) -> tuple[np.ndarray, np.ndarray]:
             raw = gzip.decompress(path.read_bytes())
         except (OSError, EOFError, gzip.BadGzipFile) as e:
             raise SampleError(f"{path.name} could not be read ({type(e).__name__}): it ships in samples/") from None
-        if _sha256(raw) != SAMPLE_SHA256[kind]:
+        if sha256(raw) != SAMPLE_SHA256[kind]:
             raise SampleError(f"{path.name} is not the sample it should be (checksum): restore it from the repository")
         arrays[kind] = parse_idx(raw, path.name)
     return arrays["images"], arrays["labels"]
@@ -146,7 +141,7 @@ def live_run(image: np.ndarray, data, recipe: LiveRecipe = LiveRecipe(), channel
     model.dropout.generator = gen  # the dropout masks and the order of the digits come from a private generator
     x, y = as_batch(x_train), torch.from_numpy(np.asarray(y_train, np.int64))
     xv, yv = as_batch(x_val), torch.from_numpy(np.asarray(y_val, np.int64))
-    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, eps=1e-7)
+    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, eps=ADAM_EPS)
     per_epoch = -(-len(x) // recipe.batch_size)
     total, step, history = recipe.epochs * per_epoch, 0, []
 
@@ -175,65 +170,6 @@ def live_run(image: np.ndarray, data, recipe: LiveRecipe = LiveRecipe(), channel
                 yield update()
 
 
-class LiveQueue:
-    """At most one live run per server: who runs, who waits and in what order. Thread-safe.
-
-    A session asks for its turn again and again while it waits or runs (each ask is a sign of life); one not heard
-    from for `expire` seconds has left (its tab closed, or stopped listening) and loses its place, or its run. A
-    client (an address) holds at most `per_client` places, waiting or running, whatever number of sessions it opens.
-    """
-
-    def __init__(self, expire: float = 15.0, per_client: int = 1, clock=time.monotonic):
-        self._lock, self._expire, self._clock = threading.Lock(), expire, clock
-        self.per_client = per_client
-        self._waiting: list[str] = []
-        self._seen: dict[str, float] = {}
-        self._client: dict[str, str] = {}  # session -> the client it came from
-        self.running: str | None = None
-
-    def ask(self, session: str, client: str | None = None) -> int:
-        """0: this session runs now (it may start, or go on); n > 0: it is n-th in the queue; -1: its client already
-        holds all the places it may (nothing is queued)."""
-        with self._lock:
-            now = self._clock()
-            for s in [s for s, t in self._seen.items() if now - t > self._expire and s != session]:
-                self._drop(s)
-            holding = self.running == session or session in self._waiting
-            if not holding and client is not None:
-                held = [s for s in (*self._waiting, self.running) if s is not None and self._client.get(s) == client]
-                if len(held) >= self.per_client:
-                    return -1
-            self._seen[session] = now
-            if client is not None:
-                self._client[session] = client
-            if self.running == session:
-                return 0
-            if session not in self._waiting:
-                self._waiting.append(session)
-            if self.running is None and self._waiting[0] == session:
-                self._waiting.pop(0)
-                self.running = session
-                return 0
-            return self._waiting.index(session) + 1
-
-    def done(self, session: str) -> None:
-        """The session's run ended or it stopped waiting: free its place."""
-        with self._lock:
-            self._drop(session)
-
-    def _drop(self, session: str) -> None:
-        if self.running == session:
-            self.running = None
-        if session in self._waiting:
-            self._waiting.remove(session)
-        self._seen.pop(session, None)
-        self._client.pop(session, None)
-
-    def waiting(self) -> int:
-        with self._lock:
-            return len(self._waiting)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m cnn.live", description=__doc__.splitlines()[0])
     p.add_argument("--make-sample", action="store_true", help="rebuild samples/ from the full MNIST training set")
@@ -249,10 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     sample_images, sample_labels = make_sample(images, labels)
     SAMPLE_DIR.mkdir(exist_ok=True)
-    for kind, array, magic in (("images", sample_images, IMAGES_MAGIC), ("labels", sample_labels, LABELS_MAGIC)):
-        raw = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape) + array.tobytes()
+    for kind, array in (("images", sample_images), ("labels", sample_labels)):
+        raw = idx_bytes(array)
         (SAMPLE_DIR / SAMPLE_FILES[kind]).write_bytes(gzip.compress(raw, mtime=0))
-        print(f"{SAMPLE_FILES[kind]}: {len(array)} items, sha256 of the IDX bytes {_sha256(raw)}")
+        print(f"{SAMPLE_FILES[kind]}: {len(array)} items, sha256 of the IDX bytes {sha256(raw)}")
     return 0
 
 

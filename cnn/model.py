@@ -14,9 +14,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cnn.augment import change_stroke_width
+from cnn.data import IMAGE_SIZE
 from cnn.paths import DEFAULT_WEIGHTS, metadata_path, shown
 
-IMAGE_SIZE = 28
 NUM_CLASSES = 10
 # The layers whose outputs the page shows as feature maps, in forward order.
 FEATURE_LAYERS = ("conv1", "pool1", "conv2", "pool2")

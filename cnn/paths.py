@@ -27,7 +27,7 @@ def shipped_networks() -> dict[str, Path]:
         "dense30, no dropout": WEIGHTS_DIR / "mnist_dense30_nodropout.pt",
     }
 DEFAULT_DATA_DIR = ROOT / "data" / "mnist"
-# Visitors' labelled drawings, when they choose to save them (cnn.drawings; $DRAWINGS_DB points elsewhere).
+# Visitors' labelled drawings, when they choose to save them (classroom.drawings; $DRAWINGS_DB points elsewhere).
 DRAWINGS_DB = ROOT / "data" / "drawings.sqlite"
 # Fashion-MNIST's test images as Debian's dataset-fashion-mnist package installs them: non-digits for the tests.
 FASHION_MNIST_TEST = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")

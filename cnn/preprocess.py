@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIZE = 28  # the network's input is SIZE x SIZE
+from cnn.data import IMAGE_SIZE
+
 BOX = 20  # MNIST fitted each digit into a BOX x BOX square, keeping its aspect ratio
 # Where the centre of mass goes, in pixel-index coordinates (row, column). MNIST's own digits have theirs at (14.0,
 # 14.0) on average, not at the frame's middle (13.5): measured over the 60,000 training digits, (13.996, 14.007);
@@ -89,8 +90,8 @@ def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
 
 
 def _place(img: np.ndarray, top: int, left: int) -> np.ndarray:
-    """`img` pasted into a blank SIZE x SIZE frame with its top-left pixel at (top, left)."""
-    out = np.zeros((SIZE, SIZE), np.float32)
+    """`img` pasted into a blank IMAGE_SIZE x IMAGE_SIZE frame with its top-left pixel at (top, left)."""
+    out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
     out[top : top + img.shape[0], left : left + img.shape[1]] = img
     return out
 
@@ -102,7 +103,7 @@ class Steps:
     ink: np.ndarray  # (H, W) the canvas as ink in [0, 1]
     box: tuple[int, int, int, int]  # the ink's bounding box on the canvas: top, bottom, left, right
     crop: np.ndarray  # the ink's bounding box, cut out
-    fitted: np.ndarray  # scaled to fit BOX x BOX, aspect kept (or the whole canvas at SIZE x SIZE, unfitted)
+    fitted: np.ndarray  # scaled to fit BOX x BOX, aspect kept (or the whole canvas at the input size, unfitted)
     placed: np.ndarray  # (28, 28) the fitted box in the middle of the frame, by its geometric centre
     final: np.ndarray  # (28, 28) float32 in [0, 1]: the network's input
     shift: tuple[int, int]  # rows and columns moved to bring the centre of mass to the centre
@@ -126,9 +127,9 @@ def preprocess_steps(
         h, w = crop.shape
         scale = BOX / max(h, w)
         fitted = resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))
-        placed = _place(fitted, (SIZE - fitted.shape[0]) // 2, (SIZE - fitted.shape[1]) // 2)
+        placed = _place(fitted, (IMAGE_SIZE - fitted.shape[0]) // 2, (IMAGE_SIZE - fitted.shape[1]) // 2)
     else:
-        fitted = resize(amount, SIZE, SIZE)
+        fitted = resize(amount, IMAGE_SIZE, IMAGE_SIZE)
         placed = fitted
     peak = placed.max()
     if peak <= 0:
@@ -146,8 +147,8 @@ def _centring_shift(img: np.ndarray, target: tuple[float, float]) -> tuple[int, 
     """Whole-pixel (rows, columns) that move the centre of mass to `target` without pushing ink out of the frame."""
     cy, cx = centre_of_mass(img)
     rows, cols = np.flatnonzero(img.any(1)), np.flatnonzero(img.any(0))
-    dy = int(np.clip(round(target[0] - cy), -rows[0], SIZE - 1 - rows[-1]))
-    dx = int(np.clip(round(target[1] - cx), -cols[0], SIZE - 1 - cols[-1]))
+    dy = int(np.clip(round(target[0] - cy), -rows[0], IMAGE_SIZE - 1 - rows[-1]))
+    dx = int(np.clip(round(target[1] - cx), -cols[0], IMAGE_SIZE - 1 - cols[-1]))
     return dy, dx
 
 

@@ -18,7 +18,6 @@ times the convnet's they are; it reads no MNIST.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from dataclasses import asdict, replace
@@ -29,7 +28,7 @@ import torch
 
 from cnn.augment import affine_of
 from cnn.checkpoint import MetadataError, load_metadata
-from cnn.data import MnistError, load_split, to_float
+from cnn.data import MnistError, file_sha256, load_split, to_float
 from cnn.model import FEATURE_LAYERS, ConvNet, WeightsError, as_batch, load, page_reading
 from cnn.paths import ROBUSTNESS, WEIGHTS_DIR, shipped_networks, shown
 from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply, apply_each
@@ -75,10 +74,6 @@ def probability_along(models: dict, image: np.ndarray, move: Move, control: str,
     """Each network's probability of `digit` for `image` moved by `move` with one control swept over its values."""
     _, probs = readings_along(models, image, move, control)
     return {name: [float(p) for p in probs[name][:, digit]] for name in models}
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def sweep(models: dict, images: np.ndarray, labels: np.ndarray) -> dict:
@@ -194,7 +189,7 @@ def unaugmented(path: Path, images: np.ndarray, labels: np.ndarray) -> dict:
     values = SWEEPS["shift_x"][1]
     return {
         "weights": shown(path),
-        "sha256": sha256(path),
+        "sha256": file_sha256(path),
         "recipe": _recipe(path),
         "values": values,
         "accuracy": [accuracy(model, apply(images, Move(dx=v)).numpy(), labels) for v in values],
@@ -255,9 +250,9 @@ def current(data: dict) -> bool:
         return False
     other = data.get("unaugmented")
     try:
-        if isinstance(other, dict) and sha256(UNAUGMENTED) != other.get("sha256"):
+        if isinstance(other, dict) and file_sha256(UNAUGMENTED) != other.get("sha256"):
             return False
-        return all(sha256(shipped[name]) == digest for name, digest in weights.items())
+        return all(file_sha256(shipped[name]) == digest for name, digest in weights.items())
     except OSError:
         return False
 
@@ -300,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     x = to_float(images)
     data = {
         "test_digits": int(len(labels)),
-        "weights": {name: sha256(path) for name, path in shipped.items()},
+        "weights": {name: file_sha256(path) for name, path in shipped.items()},
         # whether each was trained on randomly moved digits (its recipe's augment), as its metadata records
         "augmented": {name: bool(_hyperparameters(path).get("augment")) for name, path in shipped.items()},
         # the random moves each was trained with (cnn.augment.affine_of its recipe), or null when it had none

@@ -36,13 +36,13 @@ from cnn.augment import (
     random_thickness,
 )
 from cnn.checkpoint import save_checkpoint
-from cnn.data import MnistError, load_split, resolve_data_dir, to_float, validation_cut
+from cnn.data import MnistError, load_split, read_export, resolve_data_dir, to_float, validation_cut
 from cnn.device import CHOICES as DEVICE_CHOICES
 from cnn.device import DeviceError, pick_device
 from cnn.evaluate import evaluate_model, fit_report
 from cnn.model import ARCHITECTURES, DEFAULT_ARCH, build, count_parameters, summary, summary_rows
 from cnn.paths import default_weights, metadata_path
-from cnn.drawings import StoreError, read_collected
+from cnn.recipe import ADAM_EPS
 from cnn.snapshots import Snapshots, snapshot_steps, snapshots_path
 
 
@@ -51,7 +51,7 @@ class Recipe:
     epochs: int = 15  # passes over the training split
     batch_size: int = 128  # samples per optimiser step
     lr: float = 1e-3  # Adam's learning rate; under OneCycle, the peak one
-    adam_eps: float = 1e-7  # Keras' Adam epsilon (PyTorch's default is 1e-8)
+    adam_eps: float = ADAM_EPS  # Keras' Adam epsilon (PyTorch's default is 1e-8)
     weight_decay: float = 0.0  # AdamW's decoupled weight decay (0: plain Adam)
     schedule: str = "constant"  # "constant", or "onecycle": warm up to lr, then anneal to nearly 0
     warmup: float = 0.2  # OneCycle: the fraction of the steps spent warming up
@@ -164,14 +164,6 @@ def _autocast(device: torch.device, cpu_bf16: bool):
 def memory_format(device: torch.device) -> torch.memory_format:
     """channels_last where it speeds the convolutions up (measured on CPU: about 1.3x), contiguous elsewhere."""
     return torch.channels_last if device.type in ("cpu", "cuda") else torch.contiguous_format
-
-
-def optimizer_name(hyperparameters: dict) -> str:
-    """The optimiser a recipe's hyperparameters (as its metadata records them) select, named as make_optimizer builds it."""
-    decay = hyperparameters.get("weight_decay") or 0
-    if hyperparameters.get("optimizer") == "sgd":
-        return "SGD, Nesterov momentum 0.9" + (f", weight decay {decay:g}" if decay else "")
-    return f"AdamW (decoupled weight decay {decay:g})" if decay else "Adam"
 
 
 def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
@@ -497,7 +489,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument(
         "--extra-data", metavar="DIR",
-        help="also train on collected drawings exported by python -m cnn.drawings export (training split only)",
+        help="also train on collected drawings exported by python -m classroom.drawings export (training split only)",
     )
     p.add_argument(
         "--snapshots", type=_snapshot_count, default=0, metavar="N",
@@ -562,8 +554,8 @@ def main(argv: list[str] | None = None) -> int:
         extra = None
         if args.extra_data:
             try:
-                extra = read_collected(args.extra_data)
-            except (MnistError, StoreError, OSError) as e:
+                extra = read_export(args.extra_data)
+            except (MnistError, OSError) as e:
                 print(f"error: --extra-data {args.extra_data}: {e}", file=sys.stderr)
                 return 1
         torch.manual_seed(args.seed)

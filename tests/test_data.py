@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from cnn import data
-from tests.helpers.idx import idx_bytes, write_idx
+from tests.helpers.idx import write_idx
 
 rng = np.random.default_rng(0)
 IMAGES = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
@@ -36,28 +36,28 @@ def test_wrong_magic_names_the_file(tmp_path):
 
 def test_truncated_file(tmp_path):
     p = tmp_path / "short"
-    p.write_bytes(idx_bytes(IMAGES)[:-100])
+    p.write_bytes(data.idx_bytes(IMAGES)[:-100])
     with pytest.raises(data.MnistError, match=r"short: truncated"):
         data.read_idx(p)
 
 
 def test_truncated_header(tmp_path):
     p = tmp_path / "head"
-    p.write_bytes(idx_bytes(IMAGES)[:9])
+    p.write_bytes(data.idx_bytes(IMAGES)[:9])
     with pytest.raises(data.MnistError, match=r"head: truncated header"):
         data.read_idx(p)
 
 
 def test_trailing_bytes(tmp_path):
     p = tmp_path / "long"
-    p.write_bytes(idx_bytes(LABELS) + b"xx")
+    p.write_bytes(data.idx_bytes(LABELS) + b"xx")
     with pytest.raises(data.MnistError, match="trailing bytes"):
         data.read_idx(p)
 
 
 def test_corrupt_gzip(tmp_path):
     p = tmp_path / "bad.gz"
-    p.write_bytes(gzip.compress(idx_bytes(LABELS))[:-8])
+    p.write_bytes(gzip.compress(data.idx_bytes(LABELS))[:-8])
     with pytest.raises(data.MnistError, match="bad.gz"):
         data.read_idx(p)
 
@@ -110,7 +110,7 @@ def small_mnist(monkeypatch):
     """Four small IDX files and their checksums, installed as the ones to expect."""
     files = {}
     for name in data.CHECKSUMS:
-        files[name] = idx_bytes(IMAGES if "images" in name else LABELS)
+        files[name] = data.idx_bytes(IMAGES if "images" in name else LABELS)
     monkeypatch.setattr(data, "CHECKSUMS", {n: hashlib.sha256(b).hexdigest() for n, b in files.items()})
     return files
 
@@ -204,7 +204,7 @@ def test_http_mirror_downloads_from_a_real_server(tmp_path, small_mnist):
         assert (folder / name).read_bytes() == raw
 
 
-@pytest.mark.parametrize("module", ["cnn.data", "cnn.evaluate", "cnn.drawings", "cnn.live", "cnn.robustness"])
+@pytest.mark.parametrize("module", ["cnn.data", "cnn.evaluate", "classroom.drawings", "cnn.live", "cnn.robustness"])
 def test_help_names_the_command_as_it_is_typed(module):
     out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.startswith(f"usage: python -m {module} ")

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 import pytest
 
-from cnn.drawings import (
+from classroom.drawings import (
     SCHEMA_VERSION, DrawingsStore, Limits, StoreError, StoreFull, canvas_png, image_bytes, image_from_bytes,
     new_session_id, teacher_key_ok,
 )
@@ -267,8 +267,8 @@ def test_a_full_disk_turns_saving_off_with_a_message(sqlite_store, tmp_path):
 
 
 def test_an_export_reads_back_through_the_projects_idx_reader(store, tmp_path):
-    from cnn.data import read_pair
-    from cnn.drawings import EXPORT_FILES, main, read_collected
+    from classroom.drawings import main, read_collected
+    from cnn.data import EXPORT_FILES, read_pair
 
     saved = [save(store, "a", label=d, seed=d) for d in (4, 1, 7)]
     out = tmp_path / "export"
@@ -286,7 +286,7 @@ def test_an_export_reads_back_through_the_projects_idx_reader(store, tmp_path):
 
 
 def test_the_command_line_counts_and_refuses_what_is_not_a_store(store, tmp_path, capsys):
-    from cnn.drawings import main, read_collected
+    from classroom.drawings import main, read_collected
 
     save(store, "a", label=2)
     assert main(["--db", str(store.url), "count"]) == 0
@@ -297,6 +297,7 @@ def test_the_command_line_counts_and_refuses_what_is_not_a_store(store, tmp_path
 
 
 def test_weights_are_scored_on_collected_drawings(store, tmp_path, capsys):
+    from classroom.drawings import main as drawings_command
     from cnn import evaluate
     from cnn.preprocess import canvas_to_mnist
     from cnn.strokes import draw_digit
@@ -304,19 +305,27 @@ def test_weights_are_scored_on_collected_drawings(store, tmp_path, capsys):
     for d in (0, 3, 6):
         image = canvas_to_mnist(draw_digit(d))
         store.save("a", d, d, 0.9, "x" * 64, image, b"png")
-    assert evaluate.main(["--drawings", str(store.url)]) == 0
+    assert drawings_command(["--db", str(store.url), "evaluate"]) == 0
     out = capsys.readouterr().out
     assert "accuracy on 3 collected drawings: 100.0000% (3/3)" in out and "most confused: none" in out
+    assert drawings_command(["--db", str(store.url), "export", "--out", str(tmp_path / "ex")]) == 0
+    capsys.readouterr()
+    assert evaluate.main(["--drawings", str(tmp_path / "ex")]) == 0  # an export reads as the store does
+    assert capsys.readouterr().out == out
     assert evaluate.main(["--drawings", str(tmp_path / "nowhere")]) == 1
     assert "nowhere" in capsys.readouterr().err
+    assert evaluate.main(["--drawings", str(store.url)]) == 1  # cnn/ reads exports only, and says where a store is read
+    assert "python -m classroom.drawings" in capsys.readouterr().err
+    assert drawings_command(["--db", f"sqlite:///{tmp_path / 'missing.sqlite'}", "evaluate"]) == 1
+    assert "no drawings store" in capsys.readouterr().err
 
 
 @pytest.mark.full  # minutes of training or measuring: the full tier
 def test_exported_drawings_join_the_training_split(store, tmp_path, mnist_dir):
     import json
 
+    from classroom.drawings import main
     from cnn import train
-    from cnn.drawings import main
 
     for d in range(5):
         save(store, "a", label=d, seed=d)
@@ -328,6 +337,7 @@ def test_exported_drawings_join_the_training_split(store, tmp_path, mnist_dir):
     assert meta["train_samples"] == 270 + 5 and meta["val_samples"] == 30
     assert meta["extra_data"]["drawings"] == 5
     assert train.main([*args, "--extra-data", str(tmp_path / "missing")]) == 1
+    assert train.main([*args, "--extra-data", str(store.url)]) == 1  # a store is exported first
 
 
 @pytest.mark.parametrize("how", ["deleted", "moved aside"])
@@ -387,7 +397,7 @@ class Counting:
 def test_the_class_readings_agree_with_reading_every_drawing_and_read_each_drawing_once(store):
     """The class view once read every row (canvas included) and ran both networks on every drawing, on every run:
     20 s and 1.3 GB at the store's cap. Now it reads the ids, labels and saved readings, and only new drawings."""
-    from cnn.collected import ClassReadings, class_report, predictions_report
+    from classroom.collected import ClassReadings, class_report, predictions_report
     from cnn.model import load, page_reading
 
     net = load()

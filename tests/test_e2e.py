@@ -136,8 +136,8 @@ def test_how_it_learned_plays_in_the_browser_and_a_live_run_starts_and_stops(pag
 def test_label_drawings_save_them_see_the_gallery_and_fine_tune(page):
     import os
 
-    from cnn.drawings import DrawingsStore
-    from cnn.finetune import MIN_DRAWINGS
+    from classroom.drawings import DrawingsStore
+    from classroom.finetune import MIN_DRAWINGS
 
     store = DrawingsStore(os.environ["DRAWINGS_DB"])
     before = store.count()
@@ -369,7 +369,7 @@ def test_a_reload_keeps_the_drawings_the_visit_saved_deletable(served):
     """The visit's id comes back with the reloaded page's cookie: its saved drawing is listed and deleted."""
     import os
 
-    from cnn.drawings import DrawingsStore
+    from classroom.drawings import DrawingsStore
 
     url, b = served
     context = b.new_context(viewport={"width": 1280, "height": 800})

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnn.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, accuracy, fine_tune, held_out_split
+from classroom.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, accuracy, fine_tune, held_out_split
 from cnn.live import live_data
 from cnn.model import load
 from cnn.preprocess import canvas_to_mnist

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from cnn.drawings import DrawingsStore
+from classroom.drawings import DrawingsStore
 from cnn.strokes import draw_digit
 from tests.helpers.page import errors, run_app, shown
 
@@ -154,7 +154,7 @@ def test_guessing_the_key_as_fast_as_messages_arrive_is_slowed_and_logged(store_
 @pytest.mark.parametrize("key, why", [("1", "1 characters long"), ("correct horse", "13 characters long"),
                                       ("aaaaaaaaaaaaaaaaaaaa", "only 1 different characters")])
 def test_a_short_or_guessable_key_is_refused_at_start_up(monkeypatch, key, why):
-    from cnn.drawings import main as drawings_command
+    from classroom.drawings import main as drawings_command
     from tools.serve import main as serve
 
     monkeypatch.setenv("TEACHER_KEY", key)
@@ -184,7 +184,7 @@ def test_a_broken_store_turns_saving_off_and_the_page_still_reads(tmp_path, monk
 def test_a_personal_copy_is_fine_tuned_from_the_page_and_reads_the_next_stroke(store_url):
     import numpy as np
 
-    from cnn.finetune import MIN_DRAWINGS
+    from classroom.finetune import MIN_DRAWINGS
     from cnn.strokes import jittered_digit
 
     rng = np.random.default_rng(5)
@@ -229,7 +229,7 @@ def arrow(metric) -> str:
 ])
 def test_the_personal_copys_figures_name_their_digits_and_show_no_arrow_for_no_change(shipped, personal, delta,
                                                                                      direction):
-    from cnn.finetune import FineTuneResult
+    from classroom.finetune import FineTuneResult
     from cnn.model import load
 
     result = FineTuneResult(model=load(), seconds=1.0, steps=80, held_out=4, shipped_held_out=shipped,
@@ -251,7 +251,7 @@ def test_a_spread_is_shown_without_an_arrow():
 def test_the_saving_note_says_who_can_do_what_and_each_claim_holds(store_url, monkeypatch, tmp_path, key):
     """With or without the teacher's key, as the note says: a new visit cannot delete an earlier visit's drawing from
     the page, and the server's own command exports every drawing with no key at all."""
-    from cnn.drawings import ENV_TEACHER_KEY, main as drawings_command
+    from classroom.drawings import ENV_TEACHER_KEY, main as drawings_command
 
     monkeypatch.setenv(ENV_TEACHER_KEY, key)
     at = run_app(draw_digit(7))
@@ -277,7 +277,7 @@ def test_a_labelled_drawing_is_kept_compactly():
     button carries the drawing's key, and the tab keeps the 28x28 image as bytes and a small thumbnail."""
     import numpy as np
 
-    from cnn.drawings import image_from_bytes
+    from classroom.drawings import image_from_bytes
     from cnn.preprocess import canvas_to_mnist
     from ui.drawings import THUMBNAIL, kept_images
 
@@ -310,7 +310,7 @@ def test_a_click_for_a_drawing_no_longer_shown_labels_nothing():
 
 
 def test_a_client_that_reconnects_cannot_pass_its_address_cap():
-    from cnn.drawings import ClientCap
+    from classroom.drawings import ClientCap
 
     now = [0.0]
     cap = ClientCap(per_client=3, window=100, clients=2, clock=lambda: now[0])

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from classroom.queue import LiveQueue
 from cnn import live
-from cnn.live import LiveQueue, LiveRecipe, SampleError, live_data, live_run, live_steps, load_sample, make_sample
+from cnn.live import LiveRecipe, SampleError, live_data, live_run, live_steps, load_sample, make_sample
 from cnn.preprocess import canvas_to_mnist
 from cnn.strokes import draw_digit
 

@@ -14,7 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from cnn import robustness
 from cnn.augment import affine_of
 from cnn.checkpoint import load_metadata
-from cnn.data import to_float
+from cnn.data import file_sha256, to_float
 from cnn.model import load, page_reading
 from cnn.paths import ROOT, shipped_networks
 from cnn.perturb import MAX_SHIFT, Move, apply
@@ -186,7 +186,7 @@ def test_the_shipped_unaugmented_figures_are_measured_again(digits):
     x, labels = digits
     stored = read()["unaugmented"]
     meta = load_metadata(UNAUGMENTED)
-    assert stored["sha256"] == robustness.sha256(UNAUGMENTED) and stored["recipe"] == meta["recipe"]
+    assert stored["sha256"] == file_sha256(UNAUGMENTED) and stored["recipe"] == meta["recipe"]
     assert meta["hyperparameters"]["augment"] is False
     model = load(UNAUGMENTED)
     for dx in (3, 4):

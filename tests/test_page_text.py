@@ -16,7 +16,7 @@ from cnn.conv1d import agree_either_way, correlate, parse_sequence
 from cnn.explain import MC_SAMPLES, mc_dropout
 from cnn.model import load
 from cnn.strokes import draw_digit
-from cnn.train import optimizer_name
+from cnn.recipe import optimizer_name
 from tests.helpers.page import run_app, shown
 from ui.analysis import a_digit, flag_figures, training_inputs, unsure_figures
 from ui.figures import percent, probability_figure

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn.data import to_float
-from cnn.preprocess import BOX, CENTRE, SIZE, canvas_to_mnist, centre_of_mass, ink, preprocess_steps, resize, too_small
+from cnn.data import IMAGE_SIZE, to_float
+from cnn.preprocess import BOX, CENTRE, canvas_to_mnist, centre_of_mass, ink, preprocess_steps, resize, too_small
 from cnn.strokes import draw_digit, render
 
-MID = (SIZE - 1) / 2
+MID = (IMAGE_SIZE - 1) / 2
 
 
 def near_centre(cy: float, cx: float) -> bool:
@@ -24,7 +24,7 @@ def ink_box(img: np.ndarray) -> tuple[int, int]:
 
 
 def assert_mnist_like(img: np.ndarray) -> None:
-    assert img.shape == (SIZE, SIZE) and img.dtype == np.float32
+    assert img.shape == (IMAGE_SIZE, IMAGE_SIZE) and img.dtype == np.float32
     assert img.min() >= 0 and img.max() == pytest.approx(1.0)
     h, w = ink_box(img)
     assert max(h, w) <= BOX
@@ -132,11 +132,11 @@ def test_steps_can_switch_fitting_and_centring_off():
     canvas = draw_digit(4, pen=6, scale=0.3, offset=(100, -30))
     full = preprocess_steps(canvas)
     np.testing.assert_array_equal(full.final, canvas_to_mnist(canvas))
-    assert max(full.fitted.shape) == BOX and full.placed.shape == (SIZE, SIZE)
+    assert max(full.fitted.shape) == BOX and full.placed.shape == (IMAGE_SIZE, IMAGE_SIZE)
     top, bottom, left, right = full.box
     np.testing.assert_array_equal(full.crop, full.ink[top:bottom, left:right])
     naive = preprocess_steps(canvas, fit=False, centre=False)
-    assert naive.fitted.shape == (SIZE, SIZE) and naive.shift == (0, 0)
+    assert naive.fitted.shape == (IMAGE_SIZE, IMAGE_SIZE) and naive.shift == (0, 0)
     assert max(ink_box(naive.final)) < 10  # small and off-centre: what the network would get without the fit
     cy, cx = centre_of_mass(naive.final)
     assert abs(cx - MID) > 3

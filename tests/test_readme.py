@@ -17,7 +17,7 @@ def said(text: str) -> bool:
 
 
 def test_the_teachers_key_rules_are_the_codes():
-    from cnn.drawings import MIN_KEY_DISTINCT, MIN_KEY_LENGTH, KeyGuard
+    from classroom.drawings import MIN_KEY_DISTINCT, MIN_KEY_LENGTH, KeyGuard
 
     guard = KeyGuard()
     assert said(f"Use at least {MIN_KEY_LENGTH} characters, at least {MIN_KEY_DISTINCT} of them different")
@@ -27,7 +27,7 @@ def test_the_teachers_key_rules_are_the_codes():
 
 
 def test_the_stores_limits_are_the_codes():
-    from cnn.drawings import ClientCap, Limits
+    from classroom.drawings import ClientCap, Limits
     from ui.drawings import VISIT_SECONDS
 
     limits, cap = Limits(), ClientCap()

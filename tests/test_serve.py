@@ -40,7 +40,7 @@ def wait_until(condition, timeout: float, what: str):
 def test_two_replicas_keep_their_sessions_and_a_killed_one_loses_nobody():
     require_browser()
     require_nginx()
-    from cnn.drawings import DrawingsStore
+    from classroom.drawings import DrawingsStore
 
     store = DrawingsStore(os.environ["DRAWINGS_DB"])  # the tests' store, which every replica is given
     saved_before = store.count()

@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     if nginx_path() is None:
         print(f"error: nginx is not installed: {NGINX_HINT}", file=sys.stderr)
         return 2
-    from cnn.drawings import ENV_TEACHER_KEY, DrawingsStore, key_problem, store_url
+    from classroom.drawings import ENV_TEACHER_KEY, DrawingsStore, key_problem, store_url
 
     problem = key_problem(os.environ.get(ENV_TEACHER_KEY))
     if problem:

@@ -129,7 +129,7 @@ def through_nginx(b, replicas: int, sessions: int, rounds: int, kill: bool, log=
     saves its drawing, replica 0 is killed, and `rounds` more rounds follow."""
     from collections import Counter
 
-    from cnn.drawings import DrawingsStore
+    from classroom.drawings import DrawingsStore
     from tools.serve import Cluster
 
     out: dict = {"replicas": replicas}

@@ -1,1 +1,1 @@
-"""The page's drawing code: widgets and figures. Computation lives in cnn/."""
+"""The page's drawing code: widgets and figures. Computation lives in classroom/ and cnn/."""

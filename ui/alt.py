@@ -13,6 +13,7 @@ import html
 import numpy as np
 import streamlit as st
 
+from cnn.data import IMAGE_SIZE
 from ui.figures import NETWORK_NAMES, PLOT_CONFIG, percent, signed
 
 
@@ -83,7 +84,8 @@ def heat_alt(heat: np.ndarray, what: str) -> str:
     """A heat map laid over the input: its size and where it is strongest, in its own rows and columns."""
     heat = np.asarray(heat, dtype=float)
     r, c = _where(np.abs(heat))
-    return (f"{what}: a {heat.shape[0]}×{heat.shape[1]} map laid over the 28×28 input, strongest at its row {r}, "
+    return (f"{what}: a {heat.shape[0]}×{heat.shape[1]} map laid over the {IMAGE_SIZE}×{IMAGE_SIZE} input, "
+            f"strongest at its row {r}, "
             f"column {c} ({heat[r, c]:.3g}); {float((heat > 0).mean()):.0%} of it above zero.")
 
 

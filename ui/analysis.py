@@ -6,11 +6,12 @@ import numpy as np
 import streamlit as st
 
 from cnn.augment import BLUR_SIZES, affine_of
+from cnn.data import IMAGE_SIZE
 from cnn.explain import (
     MC_SAMPLES, NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, UNSURE_BELOW, grad_cam, input_gradient, mc_dropout, occlusion,
 )
 from cnn.model import PAGE_READING, ConvNet, page_reading
-from cnn.preprocess import BOX, CENTRE, SIZE, preprocess_steps
+from cnn.preprocess import BOX, CENTRE, preprocess_steps
 from ui.alt import chart, heat_alt, probabilities_alt
 from ui.figures import overlay_figure, percent, probability_figure
 from ui.markdown import literal
@@ -73,7 +74,8 @@ def steps_ui(model: ConvNet | None, rgba: np.ndarray, meta: dict) -> None:
     hp = meta.get("hyperparameters")
     st.markdown(
         f"MNIST's digits were scanned, **cropped**, **fitted into a {BOX}×{BOX} box** (aspect kept, anti-aliased) and "
-        f"**centred by their centre of mass** in {SIZE}×{SIZE}: their centres of mass sit at ({CENTRE[0]:g}, "
+        f"**centred by their centre of mass** in {IMAGE_SIZE}×{IMAGE_SIZE}: their centres of mass sit at "
+        f"({CENTRE[0]:g}, "
         f"{CENTRE[1]:g}) on average, counting rows and columns from 0, and the page puts yours there too."
         + training_inputs(hp if isinstance(hp, dict) else {})
         + " Switch the steps off to see what it would get from a raw canvas, and how it reads that."
@@ -91,10 +93,10 @@ def steps_ui(model: ConvNet | None, rgba: np.ndarray, meta: dict) -> None:
         panels += [
             (enlarge(steps.crop), f"1 · ink cropped ({bottom - top}×{right - left})"),
             (enlarge(steps.fitted), f"2 · fitted in {BOX}×{BOX} ({steps.fitted.shape[0]}×{steps.fitted.shape[1]})"),
-            (enlarge(steps.placed), "3 · placed in 28×28"),
+            (enlarge(steps.placed), f"3 · placed in {IMAGE_SIZE}×{IMAGE_SIZE}"),
         ]
     else:
-        panels += [(enlarge(steps.placed), "whole canvas shrunk to 28×28")]
+        panels += [(enlarge(steps.placed), f"whole canvas shrunk to {IMAGE_SIZE}×{IMAGE_SIZE}")]
     panels.append(
         (enlarge(steps.final), f"4 · centred (moved {steps.shift[0]:+d} rows, {steps.shift[1]:+d} columns)")
         if centre

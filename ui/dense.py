@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn.data import IMAGE_SIZE
 from cnn.model import count_parameters
 from ui.alt import chart, curves_alt, kernel_alt
 from ui.figures import COMPARED, NETWORK_NAMES, curves_figure, kernel_figure
@@ -69,9 +70,10 @@ def dense_ui(models: dict, metas: dict) -> None:
         weights = models[dense].hidden.weight.detach().cpu().numpy()  # (hidden, 784)
         n = len(weights)
         with left:
-            st.markdown(f"**What {NETWORK_NAMES[dense]} learned**: its {n} hidden units, each a 28×28 weight image")
-            chart(kernel_figure(weights.reshape(n, 28, 28), 330, annotate=False, cols=11),
-                  kernel_alt(weights.reshape(n, 28, 28), f"The hidden units of {NETWORK_NAMES[dense]}"),
+            st.markdown(f"**What {NETWORK_NAMES[dense]} learned**: its {n} hidden units, "
+                        f"each a {IMAGE_SIZE}×{IMAGE_SIZE} weight image")
+            chart(kernel_figure(weights.reshape(n, IMAGE_SIZE, IMAGE_SIZE), 330, annotate=False, cols=11),
+                  kernel_alt(weights.reshape(n, IMAGE_SIZE, IMAGE_SIZE), f"The hidden units of {NETWORK_NAMES[dense]}"),
                   key="dense_units")
             st.caption("Each unit looks at the whole image, every pixel with its own weight, always at the same place: "
                        "blue rewards ink there, red penalises it.")

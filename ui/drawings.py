@@ -10,12 +10,13 @@ import re
 import numpy as np
 import streamlit as st
 
-from cnn.collected import ClassReadings, predictions_report
-from cnn.drawings import (
+from classroom.collected import ClassReadings, predictions_report
+from classroom.drawings import (
     ENV_TEACHER_KEY, ClientCap, DrawingsStore, KeyGuard, StoreError, canvas_png, export_zip, image_bytes,
     image_from_bytes, key_problem, new_session_id,
 )
-from cnn.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, fine_tune
+from classroom.finetune import MIN_DRAWINGS, FineTuneError, FineTuneRecipe, fine_tune
+from cnn.data import IMAGE_SIZE
 from cnn.model import page_reading
 from ui.alt import chart, confusion_alt
 from ui.figures import NETWORK_NAMES, confusion_figure, percent, points_delta
@@ -37,7 +38,8 @@ def saving_note(teacher_key_set: bool) -> str:
     )
     return (
         "**What saving keeps, and where.** With saving on, each drawing you label is stored on this page's server: the "
-        "drawing as you drew it (a PNG), the 28×28 image the network saw, the digit you say it is, what the network "
+        f"drawing as you drew it (a PNG), the {IMAGE_SIZE}×{IMAGE_SIZE} image the network saw, the digit you say it is, "
+        "what the network "
         "read and how sure it was, which weights read it, the time, and a random number for this visit; nothing "
         "about you. It never leaves the server: the page measures the networks on the class's drawings and shows "
         "those they misread to everyone who opens it, with their labels but not who drew them. "

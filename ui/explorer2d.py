@@ -9,6 +9,7 @@ from cnn.conv2d import (
     CLASSIC_KERNELS, EXAMPLE_GRID, MAX_DILATION, MAX_PAD, MAX_STRIDE, KernelError, bias_relu, busiest, conv2d,
     parse_kernel,
 )
+from cnn.data import IMAGE_SIZE
 from cnn.model import ConvNet
 from ui.alt import chart, grid_alt
 from ui.figures import ACCENT, MAP_SCALE, WEIGHT_SCALE, grid_figure, signed
@@ -27,7 +28,7 @@ def explorer2d_ui(model: ConvNet | None, image: np.ndarray | None, maps: dict | 
         "a bias."
     )
     c1, c2, c3 = st.columns(3)
-    sources = (["My drawing (28×28)"] if image is not None else []) + ["Small example (7×7)"]
+    sources = ([f"My drawing ({IMAGE_SIZE}×{IMAGE_SIZE})"] if image is not None else []) + ["Small example (7×7)"]
     source = c1.radio("Input", sources, key="c2d_input")
     x = image.astype(np.float64) if source.startswith("My drawing") else EXAMPLE_GRID
     kinds = ([LEARNED] if model is not None else []) + [CLASSIC, TYPED]

@@ -6,8 +6,9 @@ import numpy as np
 import streamlit as st
 import torch
 
+from cnn.data import IMAGE_SIZE
 from cnn.model import (
-    IMAGE_SIZE, NUM_CLASSES, ConvNet, conv_parameters, count_parameters, dense_parameters, head_parameters, summary_rows,
+    NUM_CLASSES, ConvNet, conv_parameters, count_parameters, dense_parameters, head_parameters, summary_rows,
 )
 from ui.alt import chart, parameters_alt
 from ui.figures import parameter_figure
@@ -49,7 +50,7 @@ def model_ui() -> None:
         "does not depend on the image's size at all."
     )
     a, b, c, d = st.columns(4)
-    side = a.number_input("Image side (pixels)", 4, 4096, 28, step=4, key="pc_side")
+    side = a.number_input("Image side (pixels)", 4, 4096, IMAGE_SIZE, step=4, key="pc_side")
     st.markdown(head_text(rows, total, side))
     channels = b.selectbox("Colour channels", [1, 3, 4], key="pc_channels", format_func=lambda c: {1: "1 (grey)", 3: "3 (RGB)", 4: "4 (RGBA)"}[c])
     hidden = c.number_input("Hidden units (dense)", 1, 4096, 30, key="pc_hidden")
@@ -64,8 +65,8 @@ def model_ui() -> None:
     dense_curve = np.array([dense_parameters(int(s), channels, hidden) for s in sides])
     chart(parameter_figure(sides, dense_curve, conv, hidden, filters), parameters_alt(sides, dense_curve, conv))
     st.caption(
-        f"The lesson's example: 28 × 28 × 30 weights + 30 biases = {dense_parameters(28, 1, 30):,} parameters for 30 "
-        "hidden units on "
-        "MNIST's grey 28×28 images. A colour 224×224 photo would need "
+        f"The lesson's example: {IMAGE_SIZE} × {IMAGE_SIZE} × 30 weights + 30 biases = "
+        f"{dense_parameters(IMAGE_SIZE, 1, 30):,} parameters for 30 hidden units on "
+        f"MNIST's grey {IMAGE_SIZE}×{IMAGE_SIZE} images. A colour 224×224 photo would need "
         f"{dense_parameters(224, 3, 30):,} for the same 30 units; 32 3×3 filters need {conv_parameters(3, 3, 32):,}."
     )

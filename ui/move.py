@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn.model import IMAGE_SIZE, page_reading
+from cnn.data import IMAGE_SIZE
+from cnn.model import page_reading
 from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply, validate
 from cnn.robustness import CONTROLS, LOSING, at_value, readings_along
 from ui.alt import chart, image_alt, robustness_alt, sweep_alt
@@ -64,7 +65,7 @@ def move_ui(models: dict, image: np.ndarray, digit: int, robustness: dict | None
         moved, probs_now = sweep_images[now], {name: p[now] for name, p in sweep_probs.items()}
     with left:
         chart(image_figure(moved, height=230), image_alt(moved, "The moved input"), key="mv_image")
-        st.caption("The moved 28×28 input, as all the networks receive it.")
+        st.caption(f"The moved {IMAGE_SIZE}×{IMAGE_SIZE} input, as all the networks receive it.")
     with right:
         cols = st.columns(len(models))
         for col, (name, probs) in zip(cols, probs_now.items()):

@@ -7,7 +7,8 @@ import time
 import numpy as np
 import streamlit as st
 
-from cnn.live import PER_DIGIT_TRAIN, LiveQueue, LiveRecipe, live_run
+from classroom.queue import LiveQueue
+from cnn.live import PER_DIGIT_TRAIN, LiveRecipe, live_run
 from cnn.replay import Replay, first_crossing, kernel_closeness, kernel_travel
 from ui.alt import chart, training_alt
 from ui.figures import percent, replay_figure, training_figure

@@ -11,7 +11,7 @@ from cnn.checkpoint import MetadataError, load_metadata
 from cnn.evaluate import decode_image
 from cnn.model import ONE_PASS, PAGE_READING
 from cnn.paths import metadata_path, shown
-from cnn.train import optimizer_name
+from cnn.recipe import optimizer_name
 from ui.alt import chart, confusion_alt, history_alt
 from ui.figures import confusion_figure, history_figure, percent
 from ui.markdown import literal

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from cnn.augment import Affine, random_affine
 from cnn.model import NUM_CLASSES, as_batch, page_reading
+from cnn.recipe import ADAM_EPS
 
 GENTLE = Affine(rotate_deg=8.0, scale=0.08, shear=0.1, shift_px=1.5)  # the visitor's drawings, moved a little
 
@@ -87,7 +88,7 @@ def fine_tune(shipped: nn.Module, images: np.ndarray, labels: np.ndarray, mnist,
         model.dropout.generator = gen  # its dropout masks, too, from the private generator
     own_x, own_y = as_batch(images[train]), torch.from_numpy(labels[train])
     mn_x, mn_y = as_batch(x_mnist), torch.from_numpy(np.asarray(y_mnist, np.int64))
-    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, eps=1e-7)
+    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, eps=ADAM_EPS)
     t0 = time.perf_counter()
     model.train()
     for step in range(1, recipe.steps + 1):

@@ -13,7 +13,6 @@ reading digits.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import io
 import logging
@@ -29,7 +28,8 @@ import numpy as np
 import sqlalchemy as sa
 from PIL import Image
 
-from cnn.paths import DRAWINGS_DB, shown
+from cnn.data import EXPORT_FILES, IMAGE_SIZE, MnistError, idx_bytes, read_export
+from cnn.paths import DEFAULT_WEIGHTS, DRAWINGS_DB, shown
 
 SCHEMA_VERSION = 1
 ENV_URL = "DRAWINGS_DB"  # the one setting: where the store is
@@ -97,13 +97,13 @@ def store_url() -> str:
 def image_bytes(image: np.ndarray) -> bytes:
     """A prepared (28, 28) image in [0, 1] as 784 bytes, as MNIST stores its digits."""
     image = np.asarray(image, dtype=np.float32)
-    if image.shape != (28, 28) or not np.isfinite(image).all():
-        raise ValueError(f"expected a finite 28 x 28 image, got shape {image.shape}")
+    if image.shape != (IMAGE_SIZE, IMAGE_SIZE) or not np.isfinite(image).all():
+        raise ValueError(f"expected a finite {IMAGE_SIZE} x {IMAGE_SIZE} image, got shape {image.shape}")
     return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8).tobytes()
 
 
 def image_from_bytes(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype=np.uint8).reshape(28, 28).astype(np.float32) / 255
+    return np.frombuffer(data, dtype=np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE).astype(np.float32) / 255
 
 
 def canvas_png(rgba: np.ndarray) -> bytes:
@@ -111,10 +111,6 @@ def canvas_png(rgba: np.ndarray) -> bytes:
     out = io.BytesIO()
     Image.fromarray(np.asarray(rgba, dtype=np.uint8), "RGBA").save(out, format="PNG", optimize=True)
     return out.getvalue()
-
-
-def file_sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def teacher_key_ok(given: str | None, secret: str | None = None) -> bool:
@@ -486,27 +482,16 @@ class DrawingsStore:
 
 # --- export, import, command line -------------------------------------------------------------------------------------
 
-EXPORT_FILES = {"images": "drawings-images-idx3-ubyte", "labels": "drawings-labels-idx1-ubyte"}
-
-
-def idx_file(array: np.ndarray) -> bytes:
-    """A uint8 array as an IDX file, as MNIST's are: images (N, 28, 28), labels (N,)."""
-    from cnn.data import IMAGES_MAGIC, LABELS_MAGIC
-
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    magic = IMAGES_MAGIC if array.ndim == 3 else LABELS_MAGIC
-    return magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape) + array.tobytes()
-
 
 def export_files(rows: list[Drawing]) -> dict[str, bytes]:
     """The collected set as files: MNIST IDX images and labels (oldest first), each canvas as a PNG, and a CSV of
     what the network read. No session ids: the export names nobody, not even a visit."""
     rows = sorted(rows, key=lambda d: d.id)
-    images = np.stack([np.frombuffer(image_bytes(d.image), np.uint8).reshape(28, 28) for d in rows]) if rows else \
-        np.zeros((0, 28, 28), np.uint8)
+    images = np.stack([np.frombuffer(image_bytes(d.image), np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE) for d in rows]) \
+        if rows else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     files = {
-        EXPORT_FILES["images"]: idx_file(images),
-        EXPORT_FILES["labels"]: idx_file(np.array([d.label for d in rows], np.uint8)),
+        EXPORT_FILES["images"]: idx_bytes(images),
+        EXPORT_FILES["labels"]: idx_bytes(np.array([d.label for d in rows], np.uint8)),
     }
     lines = ["index,id,created,label,prediction,probability,weights_sha256,canvas"]
     for i, d in enumerate(rows):
@@ -539,8 +524,6 @@ def write_export(rows: list[Drawing], out: str | Path) -> Path:
 
 def read_collected(source: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(N, 28, 28) float images in [0, 1] and (N,) labels from an export folder or a store's URL."""
-    from cnn.data import read_pair
-
     text = str(source)
     if "://" in text:
         try:
@@ -555,30 +538,45 @@ def read_collected(source: str | Path) -> tuple[np.ndarray, np.ndarray]:
         finally:
             store.close()
         if not rows:
-            return np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64)
+            return np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32), np.zeros(0, np.int64)
         return np.stack([d.image for d in rows]), np.array([d.label for d in rows], np.int64)
-    folder = Path(source)
-    images, labels = read_pair(folder / EXPORT_FILES["images"], folder / EXPORT_FILES["labels"])
-    return images.astype(np.float32) / 255, labels.astype(np.int64)
+    return read_export(source)
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    p = argparse.ArgumentParser(prog="python -m cnn.drawings", description="The collected drawings: count or export.")
+    p = argparse.ArgumentParser(prog="python -m classroom.drawings",
+                                description="The collected drawings: count, export or score weights on them.")
     p.add_argument("--db", help=f"database URL (default: ${ENV_URL}, else sqlite:///data/drawings.sqlite)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("count", help="how many drawings the store holds, per label")
     sub.add_parser("check-key", help=f"refuse a {ENV_TEACHER_KEY} that is too easy to guess (exit 1, saying why)")
     exp = sub.add_parser("export", help="write the drawings as MNIST IDX files plus each canvas as a PNG")
     exp.add_argument("--out", required=True, help="folder to write into (made if missing)")
+    ev = sub.add_parser("evaluate", help="score weights on the store's drawings: accuracy, per digit, confusions")
+    ev.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="weights file (default: %(default)s)")
     args = p.parse_args(argv)
     if args.command == "check-key":
         problem = key_problem(os.environ.get(ENV_TEACHER_KEY))
         if problem:
             print(f"error: {problem}", file=sys.stderr)
             return 1
+        return 0
+    if args.command == "evaluate":
+        # The network is loaded only here, so that the other commands start without torch.
+        from cnn.evaluate import print_drawings
+        from cnn.model import WeightsError, load
+
+        source = args.db or store_url()
+        try:
+            model = load(args.weights)
+            images, labels = read_collected(source)
+        except (WeightsError, MnistError, StoreError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print_drawings(model, images, labels, source)
         return 0
     store = DrawingsStore(args.db)
     try:
