@@ -12,6 +12,7 @@ import pytest
 from cnn import paths
 from cnn.strokes import draw_digit
 from tests.helpers.page import APP, CANVAS_CALLS, codes, errors, metric, png_data_url, run_app, shown
+from ui.parts import ANALYSIS_TABS
 
 def test_empty_canvas_invites_to_draw():
     at = run_app()
@@ -184,8 +185,7 @@ def test_missing_or_malformed_metadata(tmp_path, monkeypatch, content):
     assert at.error  # and the training record says what is wrong with its file
 
 
-ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it",
-            "How it learned"]
+ANALYSIS = ANALYSIS_TABS
 
 
 @pytest.mark.parametrize("tab", ANALYSIS)

@@ -21,12 +21,12 @@ from PIL import Image
 
 from tests.conftest import require_browser
 from tools import pagedriver
+from ui.parts import ANALYSIS_TABS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.full]
 require_browser()
 
-ANALYSIS = ["Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it",
-            "How it learned"]
+ANALYSIS = ANALYSIS_TABS
 CYCLES = 100
 
 # Records every websocket the page opens (to replay a message on it) and every error the page reports.

@@ -127,27 +127,17 @@ def open_page(target, url: str, width: int = 1280, height: int = 800):
     return page, ready
 
 
-# A text each part of the page (a tab, ui/parts.py) shows once it has run, for the tests to wait on.
-PART_TEXTS = {
-    "Feature maps": "conv1",
-    "Step by step": "Read with these steps",
-    "How sure is it?": "Monte Carlo dropout",
-    "Why this digit?": "Evidence for the digit",
-    "2D convolution": "Output size",
-    "Move it": "Sweep one control",
-    "How it learned": "Train one live",
-    "1D convolution padding": "padded input",
-    "The model and its parameters": "Dense layer parameters",
-    "Dense against convolution": "What the convnet's conv1 learned",
-    "How it was trained": "Test accuracy",
-    "Your drawings and the class's": "A personal copy that learns your style",
-}
+def part_text(name: str) -> str:
+    """A text the part `name` (a tab, ui/parts.py) shows once it has run, for the tests to wait on."""
+    from ui.parts import PARTS
+
+    return next(p.shows for p in PARTS if p.title == name)
 
 
 def open_part(page, name: str, timeout: float = 60) -> None:
     """Open the part `name` (a tab) and return once it has run: its text on the page, and the page still."""
     page.get_by_role("tab", name=name).click()
-    page.get_by_text(PART_TEXTS[name]).first.wait_for(timeout=timeout * 1000)
+    page.get_by_text(part_text(name)).first.wait_for(timeout=timeout * 1000)
     wait_for_still(page, timeout=timeout)
 
 

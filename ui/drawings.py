@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from classroom.collected import ClassReadings, predictions_report
 from classroom.drawings import (
@@ -21,7 +22,8 @@ from cnn.model import page_reading
 from ui.alt import chart, confusion_alt
 from ui.figures import NETWORK_NAMES, confusion_figure, percent, points_delta
 from ui.markdown import literal
-from ui.replay import my_turn
+from ui.replay import live_queue, my_turn
+from ui.resources import drawings_store, live_digits, model_or_error, networks, weights_sha256
 from ui.serving import client_address
 
 PART = "Your drawings and the class's"  # the part of the page where they are
@@ -446,3 +448,16 @@ def _teacher_delete(store: DrawingsStore, ids: list[int] | None) -> None:
         return
     st.session_state["teacher_pick"] = []
     st.session_state["teacher_note"] = f"Deleted {gone} drawing{'s' if gone != 1 else ''}."
+
+
+def your_drawings_ui() -> None:
+    """Your drawings and the class's: the gallery, a personal copy, and the class's drawings."""
+    gallery_ui(drawings_store())
+    st.divider()
+    model, error = model_or_error()
+    if model is None:
+        st.info(f"No personal copy without the shipped network: {literal(error)}")
+    else:
+        personal_ui(model, live_queue(), get_script_run_ctx().session_id, live_digits)
+    st.divider()
+    class_ui(drawings_store(), networks(("convnet", "dense44")), weights_sha256())

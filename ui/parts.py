@@ -1,9 +1,69 @@
-"""The page's parts, by the names its tabs show: the ones about the visitor's drawing, and the lessons below them."""
+"""The page's parts, written once: each one's title, the row of tabs it sits in, what it renders, whether it needs
+the network and a drawing read as a digit, and a text it shows once it has run (for the tests to wait on). The page
+(app.py), its tests and tools/pagedriver.py all read this list."""
 
-ANALYSIS_TABS = [
-    "Feature maps", "Step by step", "How sure is it?", "Why this digit?", "2D convolution", "Move it", "How it learned",
-]
-LESSON_TABS = [
-    "1D convolution padding", "The model and its parameters", "Dense against convolution", "How it was trained",
-    "Your drawings and the class's",
-]
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnn import paths
+from cnn.model import ConvNet
+from ui.analysis import steps_ui, sure_ui, why_ui
+from ui.dense import dense_ui
+from ui.drawings import your_drawings_ui
+from ui.explorer1d import explorer_ui
+from ui.explorer2d import explorer2d_ui
+from ui.feature_maps import feature_maps_ui
+from ui.model_panel import model_ui
+from ui.move import move_ui
+from ui.replay import how_it_learned_ui
+from ui.resources import metadata, networks, robustness_figures
+from ui.training import training_ui
+
+DRAWING, LESSONS = "drawing", "lessons"  # the tabs about the visitor's drawing, and the lessons under them
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What a stroke gives the parts about the drawing."""
+
+    model: ConvNet | None
+    rgba: np.ndarray | None  # (H, W, 4) the canvas
+    image: np.ndarray | None  # (28, 28) what the network sees; None when there is nothing to explain
+    probs: np.ndarray | None  # (10,) the page's reading
+    maps: dict | None  # the drawing's feature maps, by layer
+    not_read: str | None  # why the drawing is not read as a digit (too small), if it is not
+
+
+@dataclass(frozen=True)
+class Part:
+    title: str
+    row: str  # DRAWING or LESSONS
+    render: Callable  # DRAWING parts: render(drawing); LESSONS parts: render()
+    needs_drawing: bool  # needs the network and a drawing read as a digit
+    shows: str  # a text on the page once it has run
+
+
+PARTS = (
+    Part("Feature maps", DRAWING, lambda d: feature_maps_ui(d.model, d.maps), True, "conv1"),
+    Part("Step by step", DRAWING, lambda d: steps_ui(d.model, d.rgba, metadata()), True, "Read with these steps"),
+    Part("How sure is it?", DRAWING, lambda d: sure_ui(d.model, d.image, metadata()), True, "Monte Carlo dropout"),
+    Part("Why this digit?", DRAWING, lambda d: why_ui(d.model, d.image, d.probs), True, "Evidence for the digit"),
+    Part("2D convolution", DRAWING, lambda d: explorer2d_ui(d.model, d.image, d.maps), False, "Output size"),
+    Part("Move it", DRAWING, lambda d: move_ui(networks(), d.image, int(d.probs.argmax()), robustness_figures()), True,
+         "Sweep one control"),
+    Part("How it learned", DRAWING, lambda d: how_it_learned_ui(d.image, int(d.probs.argmax())), True,
+         "Train one live"),
+    Part("1D convolution padding", LESSONS, explorer_ui, False, "padded input"),
+    Part("The model and its parameters", LESSONS, model_ui, False, "Dense layer parameters"),
+    Part("Dense against convolution", LESSONS,
+         lambda: dense_ui(networks(paths.shipped_networks()), {n: metadata(n) for n in paths.shipped_networks()}),
+         False, "What the convnet's conv1 learned"),
+    Part("How it was trained", LESSONS, lambda: training_ui(paths.DEFAULT_WEIGHTS), False, "Test accuracy"),
+    Part("Your drawings and the class's", LESSONS, your_drawings_ui, False, "A personal copy that learns your style"),
+)
+ANALYSIS_TABS = [p.title for p in PARTS if p.row == DRAWING]
+LESSON_TABS = [p.title for p in PARTS if p.row == LESSONS]

@@ -6,13 +6,16 @@ import time
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from classroom.queue import LiveQueue
-from cnn.live import PER_DIGIT_TRAIN, LiveRecipe, live_run
-from cnn.replay import Replay, first_crossing, kernel_closeness, kernel_travel
+from cnn.live import PER_DIGIT_TRAIN, LiveRecipe, live_run, live_steps
+from cnn.replay import Replay, first_crossing, kernel_closeness, kernel_travel, replay
+from cnn.snapshots import SnapshotError
 from ui.alt import chart, training_alt
 from ui.figures import percent, replay_figure, training_figure
 from ui.markdown import literal
+from ui.resources import live_digits, metadata, snapshot_models_shipped
 from ui.serving import client_address
 
 
@@ -179,3 +182,22 @@ def live_ui(queue, session: str, image: np.ndarray, digit: int, data, total: int
     finally:
         queue.done(session)
         st.session_state["live_on"] = False
+
+
+def how_it_learned_ui(image: np.ndarray, digit: int) -> None:
+    """How it learned: the shipped network's training replayed on the drawing, then one trained live."""
+    meta = metadata()
+    hp = meta.get("hyperparameters") if isinstance(meta.get("hyperparameters"), dict) else {}
+    try:
+        snaps, models = snapshot_models_shipped()
+    except SnapshotError as e:
+        st.info(f"No replay of the training to show: {literal(e)}")
+    else:
+        samples, batch = meta.get("train_samples"), hp.get("batch_size")
+        per_epoch = -(-samples // batch) if isinstance(samples, int) and isinstance(batch, int) and batch > 0 else None
+        replay_ui(replay(snaps, models, image), digit, per_epoch, hp.get("ema"))
+    st.divider()
+    epochs, samples = hp.get("epochs"), meta.get("train_samples")
+    shipped = (f"The shipped network trained for {epochs} passes over {samples:,} digits."
+               if isinstance(epochs, int) and isinstance(samples, int) else "")
+    live_ui(live_queue(), get_script_run_ctx().session_id, image, digit, live_digits, live_steps(), shipped)

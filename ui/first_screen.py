@@ -1,0 +1,154 @@
+"""The first screen: the canvas, what the network sees, and what it reads (with the dense network beside it)."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import streamlit as st
+
+from cnn.canvas import MAX_STROKES, CanvasError, read_drawing, strokes_in_state
+from cnn.data import IMAGE_SIZE
+from cnn.explain import UNSURE_BELOW
+from cnn.model import ONE_PASS, READING, page_reading
+from cnn.preprocess import BOX, bold_for_its_size, preprocess_steps, too_small
+from ui.alt import chart, image_alt, probabilities_alt
+from ui.analysis import unsure_figures
+from ui.canvas_tools import clear_button
+from ui.figures import COMPARED, NETWORK_NAMES, bars_html, image_figure, percent, probability_figure
+from ui.markdown import literal
+from ui.resources import metadata, network
+from ui.style import CANVAS_HINT
+
+CANVAS_SIZE = 280
+DEFAULT_PEN = 20  # on a 280-pixel canvas this becomes MNIST's 2-3 pixel strokes once the digit is fitted to 20x20
+
+
+def canvas_ui(st_canvas):
+    """The canvas with its pen and Clear controls; returns what the canvas sent, to be read by cnn.canvas, and a place
+    right under the canvas for the short answer a phone shows there. `st_canvas` is the component, which app.py
+    imports: it can only be imported inside a run of the page."""
+    full = strokes_in_state(st.session_state.get("canvas")) >= MAX_STROKES
+    result = st_canvas(
+        stroke_width=st.session_state.get("pen", DEFAULT_PEN),
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=CANVAS_SIZE,
+        width=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="canvas",
+        disabled=full,  # each stroke makes the canvas's message larger: a full canvas takes no more until cleared
+    )
+    answer = st.empty()
+    pen, clear = st.columns([2, 1], vertical_alignment="bottom")  # Clear keeps its label whole on a tablet too
+    pen.slider("Pen width", 6, 40, DEFAULT_PEN, key="pen", help="About 20 gives strokes like MNIST's once scaled down.")
+    with clear:
+        clear_button()
+    if full:
+        st.info(f"The canvas holds {MAX_STROKES} strokes, the most it takes: press Clear to draw again.")
+    else:
+        st.html(CANVAS_HINT)
+    return result, answer
+
+
+def short_answer_html(probs: np.ndarray) -> str:
+    """The prediction in one line, shown under the canvas on narrow screens only, where the columns stack and the
+    full answer sits below what the network sees."""
+    top = int(np.argmax(probs))
+    return (f'<div class="short-answer" role="status">Reads it as <b>{top}</b> ({html.escape(percent(probs[top]))}) '
+            "· more under <i>What it reads</i></div>")
+
+
+def prediction_ui(
+    probs: np.ndarray | None, model_error: str | None, problem: str | None = None, advice: str | None = None
+) -> None:
+    if model_error:
+        st.error(f"No prediction: {literal(model_error)}")
+        return
+    if problem:
+        st.warning(problem)
+        return
+    if probs is None:
+        st.info("Draw a digit from 0 to 9 on the black square, as large as you like. The prediction appears when you lift the pen.")
+        return
+    top = int(np.argmax(probs))
+    a, b = st.columns(2)
+    a.metric("Prediction", str(top))
+    b.metric("Probability", percent(probs[top]), help=f"Below {UNSURE_BELOW:.0%} the page calls the network unsure.")
+    if probs[top] < UNSURE_BELOW:
+        runner_up = int(np.argsort(probs)[-2])
+        st.warning(
+            f"The network is unsure: no digit reaches {UNSURE_BELOW:.0%}, so its belief is split (best guesses: "
+            f"{top}, then {runner_up}).{unsure_figures(metadata())} Try writing the digit larger or more plainly."
+        )
+    if advice:
+        st.info(advice, icon="✏️")
+    chart(probability_figure(probs), probabilities_alt(probs), key="probs")
+    st.caption(READING + f" The parts below explain {ONE_PASS}, unless they say otherwise.")
+
+
+def dense_reading_ui(image: np.ndarray) -> None:
+    """The dense network with the convnet's parameter budget, reading the same 28x28 input; and all three's sizes."""
+    model, error = network("dense44")
+    if model is None:
+        st.caption(f"No dense network to compare: {literal(error)}")
+        return
+    probs = page_reading(model, image)[0]
+    top = int(probs.argmax())
+    st.html(f"<div><b>A dense network reads it as {top}</b> ({html.escape(percent(probs[top]))})</div>"
+            + bars_html(probs))
+    sizes = []
+    for name in COMPARED:
+        meta = metadata(name)
+        if isinstance(meta.get("parameters"), int) and isinstance(meta.get("test_accuracy"), float):
+            sizes.append(f"{NETWORK_NAMES[name]}: {meta['parameters']:,} parameters, {meta['test_accuracy']:.2%}")
+    if sizes:
+        st.caption(literal("On MNIST's test digits: " + "; ".join(sizes) + ".") + " Move your digit in **Move it** "
+                   "below and see which one still reads it.")
+
+
+def read_canvas(result) -> tuple[np.ndarray | None, np.ndarray | None, str | None, str | None, str | None]:
+    """The RGBA drawing, the image the network sees, why it cannot be read, why it is not read as a digit, and advice
+    when the pen is bold for the digit's size."""
+    try:
+        rgba, _ = read_drawing(result, CANVAS_SIZE, CANVAS_SIZE)
+    except CanvasError as e:
+        return None, None, str(e), None, None
+    if rgba is None:
+        return None, None, None, None, None
+    try:
+        steps = preprocess_steps(rgba)
+    except ValueError as e:
+        return None, None, str(e), None, None
+    if steps is None:
+        return rgba, None, None, None, None
+    pen = st.session_state.get("pen", DEFAULT_PEN)
+    if too_small(steps.box, CANVAS_SIZE, pen):
+        top, bottom, left, right = steps.box
+        return rgba, steps.final, None, (
+            f"That is too small to be a digit ({max(bottom - top, right - left)} pixels across): fitted into "
+            f"{BOX}×{BOX}, a dot becomes a blob the network would read as something. Draw the digit larger."
+        ), None
+    if bold_for_its_size(steps.box, pen):
+        top, bottom, left, right = steps.box
+        longest = max(bottom - top, right - left)
+        return rgba, steps.final, None, None, (
+            f"A bold pen for a digit this size: strokes {pen} pixels wide on a digit {longest} pixels across. Fitted "
+            f"into {BOX}×{BOX}, they become {pen * BOX / longest:.0f} pixels wide, and loops can close up. If the "
+            "reading is wrong, try a thinner pen or a larger digit."
+        )
+    return rgba, steps.final, None, None, None
+
+
+def seen_ui(image: np.ndarray | None, problem: str | None) -> None:
+    """What the network sees: the 28x28 image, or why there is none."""
+    if problem:
+        st.error(f"This drawing could not be read: {literal(problem)}.")
+    elif image is None:
+        st.caption(f"Your drawing, cropped, fitted into {BOX}×{BOX} and centred by its centre of mass in "
+                   f"{IMAGE_SIZE}×{IMAGE_SIZE}, as MNIST's digits were.")
+    else:
+        chart(image_figure(image, height=250), image_alt(image, "What the network sees"), key="seen")
+        st.caption(f"{IMAGE_SIZE}×{IMAGE_SIZE} pixels in [0, 1]: cropped to the ink, fitted into {BOX}×{BOX}, centred by "
+                   "centre of mass.")
