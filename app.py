@@ -14,6 +14,7 @@ from ui.first_screen import canvas_ui, dense_reading_ui, prediction_ui, read_can
 from ui.parts import DRAWING, LESSONS, PARTS, Drawing
 from ui.resources import drawings_store, guarded, model_or_error, weights_sha256
 from ui.serving import rerun_on_reconnect
+from ui.state import init as init_state
 from ui.style import PAGE_CSS
 
 
@@ -77,6 +78,7 @@ def lessons_ui() -> None:
 
 def main() -> None:
     st.set_page_config(page_title="How a convnet reads your handwriting", page_icon="✍️", layout="wide")
+    init_state()
     st.html(PAGE_CSS)
     st.title("How a convnet reads your handwriting")
     model, model_error = model_or_error()

@@ -25,6 +25,10 @@ from ui.markdown import literal
 from ui.replay import live_queue, my_turn
 from ui.resources import drawings_store, live_digits, model_or_error, networks, weights_sha256
 from ui.serving import client_address
+from ui.state import (
+    FINETUNE_ON, GALLERY_NOTE, LABEL_NOTE, LABELLED, LABELLED_NOW, PERSONAL, READING, REMEMBER_VISIT, SAVE_ON,
+    SAVE_TOGGLE, TEACHER, TEACHER_KEY, TEACHER_KEY_NOTE, TEACHER_NOTE, TEACHER_PICK, VISITOR,
+)
 
 PART = "Your drawings and the class's"  # the part of the page where they are
 KEPT_IN_TAB = 200  # labelled drawings one tab keeps in memory, as many as one visitor may save
@@ -71,21 +75,21 @@ def visit_cookie() -> str | None:
 def visitor() -> str:
     """This visit's anonymous id: random, the same for every rerun of this tab, and, once the visitor saved a
     drawing, for a reload or a reconnection of this browser within VISIT_SECONDS (visit_cookie)."""
-    if "visitor" not in st.session_state:
-        st.session_state["visitor"] = visit_cookie() or new_session_id()
-    return st.session_state["visitor"]
+    if VISITOR not in st.session_state:
+        st.session_state[VISITOR] = visit_cookie() or new_session_id()
+    return st.session_state[VISITOR]
 
 
 def remember_visit_ui() -> None:
     """Once, after the first save: the browser keeps the visit's id in a cookie (path /, this site only), so that a
     reload, or a failover to another replica, still finds and deletes the drawings this visit saved."""
-    if st.session_state.pop("remember_visit", False):
+    if st.session_state.pop(REMEMBER_VISIT, False):
         st.html(f"<script>document.cookie = '{VISIT_COOKIE}={visitor()}; path=/; max-age={VISIT_SECONDS}; "
                 "SameSite=Strict';</script>", unsafe_allow_javascript=True)
 
 
 def _kept() -> dict[str, dict]:
-    return st.session_state.setdefault("labelled", {})
+    return st.session_state.setdefault(LABELLED, {})
 
 
 def drawing_key(image: np.ndarray) -> str:
@@ -94,12 +98,12 @@ def drawing_key(image: np.ndarray) -> str:
 
 def label_ui(store: DrawingsStore, image: np.ndarray, rgba: np.ndarray, probs: np.ndarray, weights_sha: str) -> None:
     """Under the prediction: one click says whether it was right, and which digit it was if not."""
-    if st.session_state.pop("labelled_now", False):
+    if st.session_state.pop(LABELLED_NOW, False):
         st.rerun()  # the whole page, so that Your drawings, if open, shows the new drawing
     remember_visit_ui()
     top, key = int(np.argmax(probs)), drawing_key(image)
     kept = _kept()
-    note = st.session_state.pop("label_note", None)
+    note = st.session_state.pop(LABEL_NOTE, None)
     if note:
         st.warning(literal(note))
     if key in kept:
@@ -109,7 +113,7 @@ def label_ui(store: DrawingsStore, image: np.ndarray, rgba: np.ndarray, probs: n
         return
     # The reading the buttons label, one per tab and replaced by each stroke: a button's arguments stay in memory as
     # long as its widget does, so they carry only the drawing's key (a canvas is 300 kB as pixels).
-    st.session_state["reading"] = {"key": key, "image": image, "rgba": rgba, "probs": probs, "sha": weights_sha}
+    st.session_state[READING] = {"key": key, "image": image, "rgba": rgba, "probs": probs, "sha": weights_sha}
     reading = (store, key)
     st.markdown("**Was it right?**")
     # One row that wraps where it must (a tablet's column holds about six digits): nothing is ever cut off.
@@ -120,12 +124,12 @@ def label_ui(store: DrawingsStore, image: np.ndarray, rgba: np.ndarray, probs: n
             if d != top:
                 st.button(str(d), key=f"wrong_{key}_{d}", help=f"No, it was a {d}", on_click=_label,
                           args=(*reading, d))
-    on = bool(st.session_state.get("save_on")) and store.can_save
+    on = bool(st.session_state.get(SAVE_ON)) and store.can_save
     with st.popover(f"Saving: {'on' if on else 'off'}", help="Whether your labelled drawings are kept on the server"):
         # The choice lives under its own key: a widget's state is dropped on any run that does not draw it.
-        st.toggle("Save my labelled drawings on this server", value=bool(st.session_state.get("save_on")),
-                  key="save_toggle", disabled=not store.can_save, help="Off unless you turn it on.",
-                  on_change=lambda: st.session_state.update(save_on=st.session_state["save_toggle"]))
+        st.toggle("Save my labelled drawings on this server", value=bool(st.session_state.get(SAVE_ON)),
+                  key=SAVE_TOGGLE, disabled=not store.can_save, help="Off unless you turn it on.",
+                  on_change=lambda: st.session_state.update({SAVE_ON: st.session_state[SAVE_TOGGLE]}))
         if not store.can_save:
             st.caption(f"Saving is off: {literal(store.problem)}.")
         st.markdown(saving_note(bool(os.environ.get(ENV_TEACHER_KEY))))
@@ -142,31 +146,31 @@ def thumbnail_png(rgba: np.ndarray, side: int = THUMBNAIL) -> bytes:
 def _label(store, key, label) -> None:
     """A click on "Yes" or on the right digit: keep the drawing with that label, and save it if asked. Kept in the
     tab: the 28x28 image as bytes, a thumbnail and four numbers, about 3 kB a drawing."""
-    kept, reading = _kept(), st.session_state.get("reading")
+    kept, reading = _kept(), st.session_state.get(READING)
     if not reading or reading["key"] != key:
-        st.session_state["label_note"] = "The drawing changed before that click arrived: label the one shown now."
+        st.session_state[LABEL_NOTE] = "The drawing changed before that click arrived: label the one shown now."
         return
     if len(kept) >= KEPT_IN_TAB:
-        st.session_state["label_note"] = (f"This tab keeps {KEPT_IN_TAB} labelled drawings at most: delete some under "
+        st.session_state[LABEL_NOTE] = (f"This tab keeps {KEPT_IN_TAB} labelled drawings at most: delete some under "
                                           f"{PART} to label more.")
         return
     image, probs = reading["image"], reading["probs"]
     top = int(np.argmax(probs))
     entry = {"label": int(label), "prediction": top, "probability": float(probs[top]),
              "thumb": thumbnail_png(reading["rgba"]), "image": image_bytes(image), "saved": None}
-    if st.session_state.get("save_on") and store.can_save:
+    if st.session_state.get(SAVE_ON) and store.can_save:
         if not save_cap().take(client_address()):
-            st.session_state["label_note"] = (f"Not saved: this address has saved {save_cap().per_client:,} drawings "
+            st.session_state[LABEL_NOTE] = (f"Not saved: this address has saved {save_cap().per_client:,} drawings "
                                               "today, the most one address may. It is kept in this tab.")
         else:
             try:
                 entry["saved"] = store.save(visitor(), int(label), top, float(probs[top]), reading["sha"], image,
                                             canvas_png(reading["rgba"]))
-                st.session_state["remember_visit"] = visit_cookie() != visitor()
+                st.session_state[REMEMBER_VISIT] = visit_cookie() != visitor()
             except StoreError as e:
-                st.session_state["label_note"] = f"Not saved: {e}. It is kept in this tab."
+                st.session_state[LABEL_NOTE] = f"Not saved: {e}. It is kept in this tab."
     kept[key] = entry
-    st.session_state["labelled_now"] = True
+    st.session_state[LABELLED_NOW] = True
 
 
 def kept_images() -> np.ndarray:
@@ -177,7 +181,7 @@ def kept_images() -> np.ndarray:
 def gallery_ui(store: DrawingsStore) -> None:
     kept = _kept()
     st.markdown("## Your drawings")
-    note = st.session_state.pop("gallery_note", None)
+    note = st.session_state.pop(GALLERY_NOTE, None)
     if note:
         st.error(literal(note))
     earlier = earlier_saves(store)
@@ -227,7 +231,7 @@ def _delete_saved(store: DrawingsStore, ids: list[int]) -> None:
     try:
         store.delete(ids, session=visitor())  # only this visit's: another's ids delete nothing
     except StoreError as e:
-        st.session_state["gallery_note"] = f"Could not delete from the server: {e}. Nothing was removed; try again."
+        st.session_state[GALLERY_NOTE] = f"Could not delete from the server: {e}. Nothing was removed; try again."
 
 
 def _delete(store: DrawingsStore, keys: list[str], earlier: list[int] = ()) -> None:
@@ -237,7 +241,7 @@ def _delete(store: DrawingsStore, keys: list[str], earlier: list[int] = ()) -> N
         try:
             store.delete(ids, session=visitor())
         except StoreError as e:
-            st.session_state["gallery_note"] = f"Could not delete from the server: {e}. Nothing was removed; try again."
+            st.session_state[GALLERY_NOTE] = f"Could not delete from the server: {e}. Nothing was removed; try again."
             return
     for k in keys:
         kept.pop(k, None)
@@ -254,11 +258,11 @@ def personal_ui(shipped, queue, session: str, mnist) -> None:
         "else's. A quarter of your drawings is held back to measure both networks on drawings the copy never saw. "
         "The shipped network is not touched; the copy lives in this tab and goes when you close it."
     )
-    result = st.session_state.get("personal")
+    result = st.session_state.get(PERSONAL)
     if st.button("Fine-tune on my drawings", key="finetune", disabled=len(kept) < MIN_DRAWINGS,
                  help=f"Needs at least {MIN_DRAWINGS} labelled drawings; you have {len(kept)}."):
-        st.session_state["finetune_on"] = True
-    if st.session_state.get("finetune_on") and len(kept) >= MIN_DRAWINGS and my_turn(queue, session, "finetune_on"):
+        st.session_state[FINETUNE_ON] = True
+    if st.session_state.get(FINETUNE_ON) and len(kept) >= MIN_DRAWINGS and my_turn(queue, session, FINETUNE_ON):
         images = kept_images()
         labels = np.array([k["label"] for k in kept.values()])
         bar = st.empty()
@@ -275,9 +279,9 @@ def personal_ui(shipped, queue, session: str, mnist) -> None:
             return
         finally:
             queue.done(session)
-            st.session_state["finetune_on"] = False
+            st.session_state[FINETUNE_ON] = False
         bar.empty()
-        st.session_state["personal"] = result
+        st.session_state[PERSONAL] = result
         st.rerun()  # the whole page, so the copy reads the drawing on the canvas at once
     if len(kept) < MIN_DRAWINGS and result is None:
         st.caption(f"Label {MIN_DRAWINGS - len(kept)} more drawing{'s' if MIN_DRAWINGS - len(kept) != 1 else ''} "
@@ -295,12 +299,12 @@ def personal_ui(shipped, queue, session: str, mnist) -> None:
             "measure. From now on your copy reads every stroke too, under the prediction."
         ))
         st.button("Forget my personal copy", key="forget_personal", on_click=st.session_state.pop,
-                  args=("personal", None))
+                  args=(PERSONAL, None))
 
 
 def personal_reading_ui(image: np.ndarray) -> None:
     """Under the prediction, once the visitor has a fine-tuned copy: its reading of the same input."""
-    result = st.session_state.get("personal")
+    result = st.session_state.get(PERSONAL)
     if result is None:
         return
     probs = page_reading(result.model, image)[0]
@@ -379,16 +383,16 @@ def _key_id(secret: str) -> str:
 
 def is_teacher() -> bool:
     secret = os.environ.get(ENV_TEACHER_KEY)
-    return bool(secret) and key_problem(secret) is None and st.session_state.get("teacher") == _key_id(secret)
+    return bool(secret) and key_problem(secret) is None and st.session_state.get(TEACHER) == _key_id(secret)
 
 
 def _try_key() -> None:
     """The key typed (on a change only, so a rerun never counts as another guess), through the guard."""
     secret = os.environ.get(ENV_TEACHER_KEY) or ""
-    ok, why = key_guard().check(client_address(), st.session_state.get("teacher_key"), secret)
-    st.session_state["teacher"] = _key_id(secret) if ok else None
+    ok, why = key_guard().check(client_address(), st.session_state.get(TEACHER_KEY), secret)
+    st.session_state[TEACHER] = _key_id(secret) if ok else None
     if why:
-        st.session_state["teacher_key_note"] = why
+        st.session_state[TEACHER_KEY_NOTE] = why
 
 
 TEACHER_PAGE = 100  # drawings the teacher's list shows at once
@@ -403,15 +407,15 @@ def teacher_ui(store: DrawingsStore, count: int) -> None:
     if problem:
         st.warning(f"The teacher's controls are off: {literal(problem)}; then start the server again.")
         return
-    st.text_input("Teacher's key", type="password", key="teacher_key", on_change=_try_key,
+    st.text_input("Teacher's key", type="password", key=TEACHER_KEY, on_change=_try_key,
                   help="Set on the server; with it you can delete anyone's drawings.")
-    note = st.session_state.pop("teacher_key_note", None)
+    note = st.session_state.pop(TEACHER_KEY_NOTE, None)
     if note:
         st.error(note)
     if not is_teacher():
         return
     st.success(f"Teacher: {count:,} drawings in the store.")
-    note = st.session_state.pop("teacher_note", None)
+    note = st.session_state.pop(TEACHER_NOTE, None)
     if note:
         st.info(literal(note))
     pages = max(1, -(-count // TEACHER_PAGE))
@@ -423,7 +427,7 @@ def teacher_ui(store: DrawingsStore, count: int) -> None:
         st.info(f"No list of drawings: {literal(e)}.")
         shown = []
     names = {i: f"{i} · drew {label}, read {p} · {created:%Y-%m-%d %H:%M}" for i, created, label, p in shown}
-    ids = st.multiselect("Drawings to delete (by number)", list(names), format_func=names.get, key="teacher_pick")
+    ids = st.multiselect("Drawings to delete (by number)", list(names), format_func=names.get, key=TEACHER_PICK)
     a, b = st.columns(2)
     a.button("Delete the chosen drawings", key="teacher_delete", disabled=not ids, on_click=_teacher_delete,
              args=(store, ids))
@@ -444,10 +448,10 @@ def _teacher_delete(store: DrawingsStore, ids: list[int] | None) -> None:
     try:
         gone = store.delete(ids)
     except StoreError as e:
-        st.session_state["teacher_note"] = f"Nothing deleted: {e}."
+        st.session_state[TEACHER_NOTE] = f"Nothing deleted: {e}."
         return
-    st.session_state["teacher_pick"] = []
-    st.session_state["teacher_note"] = f"Deleted {gone} drawing{'s' if gone != 1 else ''}."
+    st.session_state[TEACHER_PICK] = []
+    st.session_state[TEACHER_NOTE] = f"Deleted {gone} drawing{'s' if gone != 1 else ''}."
 
 
 def your_drawings_ui() -> None:

@@ -12,6 +12,7 @@ from cnn.conv1d import (
 )
 from ui.figures import ACCENT
 from ui.markdown import error_text, literal
+from ui.state import C1D_H, C1D_PRESET, C1D_X
 
 PRESETS = {
     "Mean of three neighbours": ("1 2 3 4 5 6 7 8 9", "1/3 1/3 1/3"),
@@ -120,8 +121,8 @@ def sliding_table(s, step: int) -> str:
 
 
 def _apply_preset():
-    x, h = PRESETS[st.session_state["c1d_preset"]]
-    st.session_state["c1d_x"], st.session_state["c1d_h"] = x, h
+    x, h = PRESETS[st.session_state[C1D_PRESET]]
+    st.session_state[C1D_X], st.session_state[C1D_H] = x, h
 
 
 def explorer_ui() -> None:
@@ -129,24 +130,24 @@ def explorer_ui() -> None:
         "A convolution neuron slides the same few weights along its input. How the ends are handled (the "
         "*padding*) decides how many outputs there are. Type your own numbers or start from the lesson's."
     )
-    st.session_state.setdefault("c1d_x", PRESETS[DEFAULT_PRESET][0])
-    st.session_state.setdefault("c1d_h", PRESETS[DEFAULT_PRESET][1])
-    st.selectbox("Start from", list(PRESETS), key="c1d_preset", on_change=_apply_preset)
-    preset = next((name for name, xh in PRESETS.items() if xh == (st.session_state["c1d_x"], st.session_state["c1d_h"])),
+    st.session_state.setdefault(C1D_X, PRESETS[DEFAULT_PRESET][0])
+    st.session_state.setdefault(C1D_H, PRESETS[DEFAULT_PRESET][1])
+    st.selectbox("Start from", list(PRESETS), key=C1D_PRESET, on_change=_apply_preset)
+    preset = next((name for name, xh in PRESETS.items() if xh == (st.session_state[C1D_X], st.session_state[C1D_H])),
                   None)
     if preset:
         st.caption(PRESET_TEXT[preset])
     a, b = st.columns(2)
-    a.text_input(f"Input x (up to {MAX_INPUT} numbers)", key="c1d_x")
-    b.text_input(f"Kernel h (up to {MAX_KERNEL} numbers)", key="c1d_h")
+    a.text_input(f"Input x (up to {MAX_INPUT} numbers)", key=C1D_X)
+    b.text_input(f"Kernel h (up to {MAX_KERNEL} numbers)", key=C1D_H)
     c, d = st.columns([1, 2])
     mode = c.segmented_control("Mode", MODES, default="same", key="c1d_mode") or "same"
     operation = d.segmented_control(
         "Operation", [CONVOLUTION, CORRELATION], default=CONVOLUTION, key="c1d_op"
     ) or CONVOLUTION
     try:
-        x = parse_sequence(st.session_state["c1d_x"], "input", MAX_INPUT)
-        h = parse_sequence(st.session_state["c1d_h"], "kernel", MAX_KERNEL)
+        x = parse_sequence(st.session_state[C1D_X], "input", MAX_INPUT)
+        h = parse_sequence(st.session_state[C1D_H], "kernel", MAX_KERNEL)
     except SequenceError as e:
         st.error(error_text(e))
         return

@@ -19,6 +19,7 @@ from ui.figures import COMPARED, NETWORK_NAMES, bars_html, image_figure, percent
 from ui.markdown import literal
 from ui.resources import metadata, network
 from ui.style import CANVAS_HINT
+from ui.state import CANVAS, PEN
 
 CANVAS_SIZE = 280
 DEFAULT_PEN = 20  # on a 280-pixel canvas this becomes MNIST's 2-3 pixel strokes once the digit is fitted to 20x20
@@ -28,21 +29,21 @@ def canvas_ui(st_canvas):
     """The canvas with its pen and Clear controls; returns what the canvas sent, to be read by cnn.canvas, and a place
     right under the canvas for the short answer a phone shows there. `st_canvas` is the component, which app.py
     imports: it can only be imported inside a run of the page."""
-    full = strokes_in_state(st.session_state.get("canvas")) >= MAX_STROKES
+    full = strokes_in_state(st.session_state.get(CANVAS)) >= MAX_STROKES
     result = st_canvas(
-        stroke_width=st.session_state.get("pen", DEFAULT_PEN),
+        stroke_width=st.session_state.get(PEN, DEFAULT_PEN),
         stroke_color="#FFFFFF",
         background_color="#000000",
         height=CANVAS_SIZE,
         width=CANVAS_SIZE,
         drawing_mode="freedraw",
         return_image_data=True,
-        key="canvas",
+        key=CANVAS,
         disabled=full,  # each stroke makes the canvas's message larger: a full canvas takes no more until cleared
     )
     answer = st.empty()
     pen, clear = st.columns([2, 1], vertical_alignment="bottom")  # Clear keeps its label whole on a tablet too
-    pen.slider("Pen width", 6, 40, DEFAULT_PEN, key="pen", help="About 20 gives strokes like MNIST's once scaled down.")
+    pen.slider("Pen width", 6, 40, DEFAULT_PEN, key=PEN, help="About 20 gives strokes like MNIST's once scaled down.")
     with clear:
         clear_button()
     if full:
@@ -123,7 +124,7 @@ def read_canvas(result) -> tuple[np.ndarray | None, np.ndarray | None, str | Non
         return None, None, str(e), None, None
     if steps is None:
         return rgba, None, None, None, None
-    pen = st.session_state.get("pen", DEFAULT_PEN)
+    pen = st.session_state.get(PEN, DEFAULT_PEN)
     if too_small(steps.box, CANVAS_SIZE, pen):
         top, bottom, left, right = steps.box
         return rgba, steps.final, None, (

@@ -17,6 +17,7 @@ from ui.figures import percent, replay_figure, training_figure
 from ui.markdown import literal
 from ui.resources import live_digits, metadata, snapshot_models_shipped
 from ui.serving import client_address
+from ui.state import LIVE_ON
 
 
 def _between(r: Replay, pair: tuple[int, int]) -> str:
@@ -158,13 +159,13 @@ def live_ui(queue, session: str, image: np.ndarray, digit: int, data, total: int
                                   batch=recipe.batch_size, lr=recipe.lr, total=total))
     start, stop = st.columns([1, 1])
     if start.button("Train a fresh network", key="live_start"):
-        st.session_state["live_on"] = True
+        st.session_state[LIVE_ON] = True
     if stop.button("Stop", key="live_stop"):
-        st.session_state["live_on"] = False
+        st.session_state[LIVE_ON] = False
         queue.done(session)  # its place too, if it was waiting
-    if not st.session_state.get("live_on"):
+    if not st.session_state.get(LIVE_ON):
         return
-    if not my_turn(queue, session, "live_on"):
+    if not my_turn(queue, session, LIVE_ON):
         return
     status, bar, view = st.empty(), st.empty(), st.empty()
     channels = ([0, 1, 2, 3], list(range(8)))
@@ -181,7 +182,7 @@ def live_ui(queue, session: str, image: np.ndarray, digit: int, data, total: int
                        f"drawing read as {int(np.argmax(u.probs))} ({literal(percent(u.probs.max()))}). {shipped}")
     finally:
         queue.done(session)
-        st.session_state["live_on"] = False
+        st.session_state[LIVE_ON] = False
 
 
 def how_it_learned_ui(image: np.ndarray, digit: int) -> None:
