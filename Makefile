@@ -33,10 +33,10 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -m "not full"
 
-# everything: the browser suites, nginx, PostgreSQL, the hostile and load tests too, three test files at a time
+# everything: the browser suites, nginx, PostgreSQL, the hostile and load tests too, three tests at a time
 # (most of those tests wait on browsers and servers); the 25 slowest are listed at the end
 test-all: $(VENV)/.test-installed
-	$(BIN)/python -m pytest -n 3 --dist loadfile --durations=25
+	$(BIN)/python -m pytest -n 3 --dist load --durations=25
 
 # N replicas behind nginx on PORT (sticky sessions, health checks, one drawings store); Ctrl-C stops them all
 serve: $(VENV)/.run-installed
