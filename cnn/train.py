@@ -486,6 +486,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "convnet, weights/mnist_dense30.pt or mnist_dense44.pt for a dense network)",
     )
     p.add_argument("--limit", type=_positive_int, help="train on the first N training samples only (quick runs)")
+    p.add_argument(
+        "--test-limit", type=_positive_int, metavar="N",
+        help="measure on the first N of the 10,000 test images only (quick runs; the metadata says how many)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument(
         "--extra-data", metavar="DIR",
@@ -551,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if args.limit:
             images, labels = images[: args.limit], labels[: args.limit]
+        if args.test_limit:
+            test_images, test_labels = test_images[: args.test_limit], test_labels[: args.test_limit]
         extra = None
         if args.extra_data:
             try:

@@ -331,7 +331,8 @@ def test_exported_drawings_join_the_training_split(store, tmp_path, mnist_dir):
         save(store, "a", label=d, seed=d)
     main(["--db", str(store.url), "export", "--out", str(tmp_path / "ex")])
     out = tmp_path / "w.pt"
-    args = ["--limit", "300", "--epochs", "1", "--data-dir", str(mnist_dir), "--no-progress", "--out", str(out)]
+    args = ["--limit", "300", "--epochs", "1", "--test-limit", "500", "--data-dir", str(mnist_dir), "--no-progress",
+            "--out", str(out)]
     assert train.main([*args, "--extra-data", str(tmp_path / "ex")]) == 0
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["train_samples"] == 270 + 5 and meta["val_samples"] == 30

@@ -66,7 +66,8 @@ def test_killing_a_real_training_run(good, mnist_dir, sig, after):
 
 
 def _quick(out, mnist_dir):
-    return ["--limit", "300", "--epochs", "1", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress"]
+    return ["--limit", "300", "--epochs", "1", "--test-limit", "500", "--out", str(out), "--data-dir", str(mnist_dir),
+            "--no-progress"]
 
 
 @pytest.mark.full  # minutes of training or measuring: the full tier

@@ -14,7 +14,8 @@ from cnn.snapshots import SnapshotError, load_snapshots, snapshot_steps, snapsho
 @pytest.mark.full  # minutes of training or measuring: the full tier
 @pytest.mark.parametrize("recipe", ["best", "keras"])  # with a weight average kept, and with the trained network kept
 def test_snapshots_do_not_change_the_run(recipe, mnist_dir, tmp_path):
-    args = ["--recipe", recipe, "--limit", "600", "--epochs", "2", "--data-dir", str(mnist_dir), "--no-progress"]
+    args = ["--recipe", recipe, "--limit", "600", "--epochs", "2", "--test-limit", "500", "--data-dir", str(mnist_dir),
+            "--no-progress"]
     assert train.main([*args, "--out", str(tmp_path / "plain.pt")]) == 0
     assert train.main([*args, "--out", str(tmp_path / "snap.pt"), "--snapshots", "6"]) == 0
     a, b = torch.load(tmp_path / "plain.pt"), torch.load(tmp_path / "snap.pt")
@@ -46,7 +47,7 @@ def test_one_snapshot_is_refused_before_any_work(capsys):
 @pytest.fixture(scope="module")
 def good(tmp_path_factory, mnist_dir):
     out = tmp_path_factory.mktemp("snapshots") / "w.pt"
-    assert train.main(["--limit", "300", "--epochs", "1", "--snapshots", "3", "--out", str(out),
+    assert train.main(["--limit", "300", "--epochs", "1", "--test-limit", "500", "--snapshots", "3", "--out", str(out),
                        "--data-dir", str(mnist_dir), "--no-progress"]) == 0
     return snapshots_path(out).read_bytes()
 

@@ -40,13 +40,15 @@ def test_smoke_run_of_each_dense_network(arch, parameters, mnist_dir, tmp_path, 
     from cnn.model import arch_of
 
     out = tmp_path / f"{arch}.pt"
-    args = ["--arch", arch, "--limit", "600", "--epochs", "2", "--out", str(out), "--data-dir", str(mnist_dir)]
+    args = ["--arch", arch, "--limit", "600", "--epochs", "2", "--test-limit", "1000", "--out", str(out),
+            "--data-dir", str(mnist_dir)]
     assert train.main([*args, "--no-progress"]) == 0
     model = load(out)
     assert arch_of(model) == arch and not model.training
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["arch"] == arch and meta["parameters"] == parameters and meta["recipe"] == "best"
     assert [h["epoch"] for h in meta["history"]] == [1, 2] and 0.3 < meta["test_accuracy"] <= 1
+    assert meta["test"]["count"] == 1000 and sum(map(sum, meta["test"]["confusion"])) == 1000  # --test-limit
     assert {"unsure", "not_a_digit"} <= meta["test"].keys()
     assert f"network: {arch}" in capsys.readouterr().out
 
@@ -62,7 +64,8 @@ def test_dense_weights_go_to_their_own_file_by_default():
 @pytest.mark.full  # minutes of training or measuring: the full tier
 def test_same_seed_same_weights_on_cpu(mnist_dir, tmp_path):
     for name in ("a", "b"):
-        args = ["--limit", "300", "--epochs", "1", "--seed", "7", "--device", "cpu", "--no-progress"]
+        args = ["--limit", "300", "--epochs", "1", "--seed", "7", "--device", "cpu", "--no-progress", "--test-limit",
+                "500"]
         assert train.main([*args, "--out", str(tmp_path / f"{name}.pt"), "--data-dir", str(mnist_dir)]) == 0
     a, b = torch.load(tmp_path / "a.pt"), torch.load(tmp_path / "b.pt")
     assert a.keys() == b.keys()
@@ -145,6 +148,7 @@ def test_validation_is_the_last_tenth():
         (["--lr", "-0.1"], "--lr: must be a finite number"),
         (["--device", "tpu"], "invalid choice: 'tpu'"),
         (["--limit", "5"], "--limit: must be at least 10"),
+        (["--test-limit", "0"], "--test-limit: must be at least 1"),
         (["--recipe", "magic"], "invalid choice: 'magic'"),
         (["--set", "elastic"], "is not FIELD=VALUE"),
         (["--set", "colour=red"], "is not FIELD=VALUE"),
@@ -180,7 +184,7 @@ def test_set_changes_the_recipe_and_the_metadata_says_so(mnist_dir, tmp_path):
     flags = ["--recipe", "best", "--set", "elastic=20", "--set", "dropout=0.25", "--set", "augment=yes",
              "--set", "flag=0.3", "--set", "flag_turn=20:45"]
     code = train.main([*flags, "--epochs", "1", "--limit", "600", "--out", str(out), "--data-dir", str(mnist_dir),
-                       "--no-progress"])
+                       "--no-progress", "--test-limit", "500"])
     assert code == 0
     hp = json.loads(out.with_suffix(".json").read_text())["hyperparameters"]
     recipe = dataclasses.replace(train.RECIPES["best"], epochs=1, elastic=20.0, dropout=0.25, flag=0.3,
@@ -220,7 +224,8 @@ def test_unwritable_out_is_refused_before_training(tmp_path, capsys):
 def test_no_progress_bar_frames_when_the_output_is_not_a_terminal(mnist_dir, tmp_path, capfd):
     """Into a log file (here a pipe), a run prints its epoch lines and no bar frames, which would fill the log."""
     out = tmp_path / "w.pt"
-    assert train.main(["--limit", "300", "--epochs", "1", "--out", str(out), "--data-dir", str(mnist_dir)]) == 0
+    assert train.main(["--limit", "300", "--epochs", "1", "--test-limit", "500", "--out", str(out),
+                       "--data-dir", str(mnist_dir)]) == 0
     captured = capfd.readouterr()
     assert "\r" not in captured.err and "img/s" not in captured.err
     assert re.search(r"^epoch +1/1 ", captured.out, re.M)
