@@ -62,38 +62,67 @@ def open_recorded(browser, url):
     return page, problems
 
 
+# Whether the app has gone white: its React tree gone, no text and no canvas left.
+IS_BLANK_JS = """() => { const app = document.querySelector('[data-testid="stApp"]');
+                          return !app || app.innerText.trim() === '' ||
+                                 !document.querySelector('[data-testid="stBidiComponentIsolated"]'); }"""
+
+# Checks for a blank app in every frame in which the page changed, not at a sampled moment: each blank frame is kept.
+WATCH_BLANK_JS = f"""() => {{
+  const isBlank = {IS_BLANK_JS};
+  window.__blank = [];
+  let queued = false;
+  const check = () => {{ queued = false; if (isBlank()) window.__blank.push(performance.now()); }};
+  new MutationObserver(() => {{ if (!queued) {{ queued = true; requestAnimationFrame(check); }} }})
+    .observe(document.body, {{subtree: true, childList: true, characterData: true}});
+}}"""
+
+
 def blank(page) -> bool:
-    """Whether the app has gone white: its React tree gone, no text and no canvas left."""
-    return page.evaluate(
-        """() => { const app = document.querySelector('[data-testid="stApp"]');
-                   return !app || app.innerText.trim() === '' || !document.querySelector('[data-testid="stBidiComponentIsolated"]'); }"""
-    )
+    """Whether the app is blank now, or went blank at any change since the watch began."""
+    return page.evaluate(f"() => ({IS_BLANK_JS})() || window.__blank.length > 0")
 
 
 def wait_shown(page, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while pagedriver.prediction(page) is None:
-        assert time.monotonic() < deadline, "no Prediction appeared"
-        assert not blank(page), "the page went blank"
-        time.sleep(0.01)
+    """Until a Prediction is on the page; fails at once if the page went blank on the way."""
+    page.wait_for_function("() => window.__watch.last !== null || window.__blank.length > 0", timeout=timeout * 1000)
+    assert not blank(page), "the page went blank"
+
+
+def test_the_blank_watch_sees_a_page_blank_for_one_frame(browser):
+    page = browser.new_page()
+    page.set_content('<div data-testid="stApp"><p>text</p><div data-testid="stBidiComponentIsolated"></div></div>')
+    page.evaluate(WATCH_BLANK_JS)
+    assert not blank(page)
+    page.evaluate("""() => new Promise((done) => { const app = document.querySelector('[data-testid="stApp"]');
+                                                   const kept = app.innerHTML; app.innerHTML = '';
+                                                   const back = () => { app.innerHTML = kept; done(); };
+                                                   requestAnimationFrame(() => requestAnimationFrame(back)); })""")
+    assert not page.evaluate(f"({IS_BLANK_JS})()")  # whole again now, but the blank frame was seen
+    assert blank(page)
+    page.close()
 
 
 @pytest.mark.parametrize("tab", ANALYSIS)
 def test_clearing_as_the_answer_appears_never_blanks_the_page(server, browser, tab):
     url, _ = server
     page, problems = open_recorded(browser, url)
+    page.evaluate(WATCH_BLANK_JS)
     page.get_by_role("tab", name=tab).click()
     rng = random.Random(ANALYSIS.index(tab))
     clear = page.get_by_role("button", name="Clear")
+    canvas = page.locator("canvas.upper-canvas").first
+    box = pagedriver.stable_box(canvas)  # nothing above the canvas changes as the parts below it arrive
     t0 = time.monotonic()
     for cycle in range(CYCLES):
-        pagedriver.draw_digit(page, [7, 1, 4][cycle % 3], steps=2)
+        pagedriver.draw_digit(page, [7, 1, 4][cycle % 3], steps=2, box=box)
         wait_shown(page)
         time.sleep(rng.uniform(0, 0.3))  # a random moment while the rest of the drawing's part is still arriving
         clear.click()
         time.sleep(rng.uniform(0, 0.3))
         assert not blank(page), f"blank page after cycle {cycle}"
     page.wait_for_function("() => window.__watch.last === null", timeout=30_000)  # the last Clear settles
+    assert pagedriver.stable_box(canvas) == box
     pagedriver.draw_digit(page, 3)
     assert pagedriver.wait_for_prediction(page, "3")[0] == "3"
     print(f"\n{tab}: {CYCLES} draw-then-clear cycles in {time.monotonic() - t0:.0f} s, 0 blank pages")

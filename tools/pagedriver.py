@@ -167,10 +167,11 @@ def stable_box(locator, timeout: float = 10) -> dict:
     raise TimeoutError("the canvas kept moving")
 
 
-def draw_strokes(page, strokes_px, steps: int = 6, lift: bool = True) -> None:
+def draw_strokes(page, strokes_px, steps: int = 6, lift: bool = True, box: dict | None = None) -> None:
     """Draw pen strokes (lists of canvas-pixel points) on the canvas with the mouse. With lift=False the pen stays
-    down at the end of the last stroke, until `page.mouse.up()`: many pages can then finish their drawings at once."""
-    box = stable_box(page.locator("canvas.upper-canvas").first)
+    down at the end of the last stroke, until `page.mouse.up()`: many pages can then finish their drawings at once.
+    `box`: the canvas's stable_box(), where the caller knows nothing above the canvas has changed since."""
+    box = box or stable_box(page.locator("canvas.upper-canvas").first)
     for k, stroke in enumerate(strokes_px):
         x0, y0 = stroke[0]
         page.mouse.move(box["x"] + x0, box["y"] + y0)
@@ -235,10 +236,13 @@ def touch_strokes(page, strokes_px, steps: int = 6) -> None:
         cdp.detach()
 
 
-def draw_digit(page, digit: int, size: int = 280, steps: int = 6, lift: bool = True, **placement) -> None:
+def draw_digit(
+    page, digit: int, size: int = 280, steps: int = 6, lift: bool = True, box: dict | None = None, **placement
+) -> None:
     from cnn.strokes import DIGIT_STROKES, to_canvas_points
 
-    draw_strokes(page, [to_canvas_points(s, size, **placement) for s in DIGIT_STROKES[digit]], steps=steps, lift=lift)
+    strokes = [to_canvas_points(s, size, **placement) for s in DIGIT_STROKES[digit]]
+    draw_strokes(page, strokes, steps=steps, lift=lift, box=box)
 
 
 def prediction(page) -> str | None:
