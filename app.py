@@ -10,17 +10,18 @@ from streamlit_drawable_canvas import st_canvas  # importable only inside a run 
 from cnn.features import read_with_maps
 from cnn.model import count_parameters
 from ui.drawings import label_ui, personal_reading_ui
+from ui import chapters
 from ui.first_screen import canvas_ui, dense_reading_ui, prediction_ui, read_canvas, seen_ui, short_answer_html
-from ui.parts import DRAWING, LESSONS, PARTS, Drawing
+from ui.parts import Drawing
 from ui.resources import drawings_store, guarded, model_or_error, weights_sha256
 from ui.serving import rerun_on_reconnect
 from ui.state import init as init_state
 from ui.style import PAGE_CSS
 
 
-@st.fragment
-def drawing_ui(model, model_error: str | None) -> None:
-    """Everything a stroke changes: reruns alone when the drawing changes."""
+def drawing_ui(model, model_error: str | None) -> Drawing:
+    """The first screen: the canvas, what the network sees and what it reads. A stroke runs the page again: this and
+    the open chapter, nothing else."""
     draw, seen, predicted = st.columns([1.05, 0.95, 1.3], gap="medium")
     with draw:
         st.markdown("## 1 · Draw")
@@ -48,32 +49,7 @@ def drawing_ui(model, model_error: str | None) -> None:
         st.markdown("## 2 · What the network sees")
         seen_ui(image, problem)
     # a drawing not read as a digit is not explained: the parts would explain a reading the page does not make
-    drawing = Drawing(model, rgba, None if not_read else image, probs, maps, not_read)
-    parts = [p for p in PARTS if p.row == DRAWING]
-    tabs = st.tabs([p.title for p in parts], key="analysis", on_change="rerun")
-    for tab, part in zip(tabs, parts):
-        if not tab.open:  # only the open tab is computed: a stroke costs what the learner is looking at
-            continue
-        with tab, guarded(part.title):
-            if not part.needs_drawing:
-                part.render(drawing)
-            elif model is None:
-                st.info("This part needs the trained network, which could not be loaded (see above).")
-            elif drawing.image is None:
-                st.info("Draw a digit on the canvas to see this for your own handwriting." if not_read is None else
-                        "This part explains the network's reading of a digit: draw one larger on the canvas.")
-            else:
-                part.render(drawing)
-
-
-@st.fragment
-def lessons_ui() -> None:
-    parts = [p for p in PARTS if p.row == LESSONS]
-    tabs = st.tabs([p.title for p in parts], key="lessons", on_change="rerun")
-    for tab, part in zip(tabs, parts):
-        if tab.open:
-            with tab, guarded(part.title):
-                part.render()
+    return Drawing(model, rgba, None if not_read else image, probs, maps, not_read)
 
 
 def main() -> None:
@@ -84,12 +60,16 @@ def main() -> None:
     model, model_error = model_or_error()
     size = f"A {count_parameters(model):,}-parameter" if model is not None else "A small"
     st.caption(
-        f"{size} convolutional network, trained on MNIST, reads your digit live. Below it: what each convolution "
-        "layer computes, and how convolution padding works."
+        f"{size} convolutional network, trained on MNIST, reads your digit live. Below it, a lesson in "
+        f"{len(chapters.CHAPTERS)} chapters on how it does, each with your drawing."
     )
-    drawing_ui(model, model_error)
+    drawing = drawing_ui(model, model_error)
     st.divider()
-    lessons_ui()
+    index, note = chapters.current()
+    if note:
+        st.caption(note)
+    chapters.nav_ui(index)
+    chapters.chapter_ui(index, drawing)
     rerun_on_reconnect()
 
 

@@ -86,9 +86,11 @@ def page_run(url: str):
     """The part rendered by the page itself, as a visitor who opens it would have it run."""
     from streamlit.testing.v1 import AppTest
 
+    from ui.chapters import CHAPTER, chapter_of
+
     os.environ["DRAWINGS_DB"] = url
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    at.session_state["lessons"] = PART
+    at.query_params[CHAPTER] = chapter_of(PART).slug
     at.run()
     assert not at.exception, at.exception
     return at

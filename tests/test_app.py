@@ -12,10 +12,10 @@ import pytest
 from cnn import paths
 from cnn.strokes import draw_digit
 from tests.helpers.page import APP, CANVAS_CALLS, codes, errors, metric, png_data_url, run_app, shown
-from ui.parts import ANALYSIS_TABS
+from ui.parts import DRAWING_PARTS
 
 def test_empty_canvas_invites_to_draw():
-    at = run_app()
+    at = run_app(part="1D convolution padding")
     assert not at.exception
     assert metric(at, "Prediction") is None
     assert any("Draw a digit" in i.value for i in at.info)
@@ -91,8 +91,8 @@ def test_explorer_modes_and_presets():
     import torch
     import torch.nn.functional as F
 
-    at = run_app()
-    at.selectbox[0].select("Lesson: input 1 2 5 4, kernel 6 2").run()
+    at = run_app(part="1D convolution padding")
+    at.selectbox(key="c1d_preset").select("Lesson: input 1 2 5 4, kernel 6 2").run()
     assert (at.session_state["c1d_x"], at.session_state["c1d_h"]) == ("1 2 5 4", "6 2")
     at.session_state["c1d_mode"] = "full"
     at.run()
@@ -111,7 +111,7 @@ def test_explorer_modes_and_presets():
 
 @pytest.mark.parametrize("text", ["1 2 x", "", "nan", "1 " * 5000])
 def test_explorer_bad_input_is_a_message(text):
-    at = run_app()
+    at = run_app(part="1D convolution padding")
     at.session_state["c1d_x"] = text
     at.run()
     assert not at.exception
@@ -119,7 +119,7 @@ def test_explorer_bad_input_is_a_message(text):
 
 
 def test_model_panel():
-    at = run_app(lessons="The model and its parameters")
+    at = run_app(part="The model and its parameters")
     assert not at.exception
     values = {m.label: m.value for m in at.metric}
     assert values["Dense layer parameters"] == "23,550"
@@ -158,14 +158,14 @@ def test_missing_or_broken_weights_keep_the_rest_working(tmp_path, monkeypatch, 
     weights, marker = tmp_path / "mnist_cnn.pt", tmp_path / "ran"
     _broken_weights(kind, weights, marker)
     monkeypatch.setattr(paths, "DEFAULT_WEIGHTS", weights)
-    at = run_app(draw_digit(4))
+    at = run_app(draw_digit(4), part="1D convolution padding")
     assert not at.exception
     assert metric(at, "Prediction") is None
     assert any("python cnn/train.py" in e for e in errors(at))
     assert "np.convolve(x, h, 'same')" in codes(at)  # the explorer does not need weights
-    at = run_app(draw_digit(4), analysis="2D convolution")
+    at = run_app(draw_digit(4), part="2D convolution")
     assert not at.exception and any("Output size" in m.value for m in at.markdown)
-    at = run_app(None, lessons="The model and its parameters")
+    at = run_app(None, part="The model and its parameters")
     assert not at.exception and metric(at, "Conv layer parameters") == "320"
     assert not marker.exists()
 
@@ -179,19 +179,19 @@ def test_missing_or_malformed_metadata(tmp_path, monkeypatch, content):
     if content is not None:
         weights.with_suffix(".json").write_text(content)
     monkeypatch.setattr(paths, "DEFAULT_WEIGHTS", weights)
-    at = run_app(draw_digit(7), lessons="How it was trained")
+    at = run_app(draw_digit(7), part="How it was trained")
     assert not at.exception
     assert metric(at, "Prediction") == "7"  # the weights themselves are fine
     assert at.error  # and the training record says what is wrong with its file
 
 
-ANALYSIS = ANALYSIS_TABS
+ANALYSIS = DRAWING_PARTS
 
 
 @pytest.mark.parametrize("tab", ANALYSIS)
 @pytest.mark.parametrize("drawn", [True, False])
 def test_each_explanation_renders_with_and_without_a_drawing(tab, drawn):
-    at = run_app(draw_digit(6) if drawn else None, analysis=tab)
+    at = run_app(draw_digit(6) if drawn else None, part=tab)
     assert not at.exception
     assert not at.error
     if drawn:
@@ -202,16 +202,16 @@ def test_each_explanation_renders_with_and_without_a_drawing(tab, drawn):
 
 def test_preprocessing_toggles_change_what_the_network_reads():
     small = draw_digit(4, pen=6, scale=0.3, offset=(100, -30))
-    at = run_app(small, analysis="Step by step")
+    at = run_app(small, part="Step by step")
     assert metric(at, "Read with these steps") == "4"
-    at = run_app(small, analysis="Step by step", pp_fit=False, pp_centre=False)
+    at = run_app(small, part="Step by step", pp_fit=False, pp_centre=False)
     assert not at.exception
     assert metric(at, "Read with these steps") != "4"  # a small off-centre digit, shrunk as a whole, is misread
     assert metric(at, "Prediction") == "4"  # the page's own reading still prepares the drawing properly
 
 
 def test_why_not_another_digit():
-    at = run_app(draw_digit(3), analysis="Why this digit?", why_target=8, why_method="Grad-CAM on conv2")
+    at = run_app(draw_digit(3), part="Why this digit?", why_target=8, why_method="Grad-CAM on conv2")
     assert not at.exception and not at.error
     assert any("The network gives 8" in c.value for c in at.caption)
 
@@ -226,7 +226,7 @@ def test_2d_explorer_matches_the_networks_conv1():
     maps = feature_maps(load(), canvas_to_mnist(drawing))["conv1"]
     channel = int(maps.max(axis=(1, 2)).argmax())
     step = int(maps[channel].argmax())
-    at = run_app(drawing, analysis="2D convolution", c2d_channel=channel, c2d_step_26x26=step)
+    at = run_app(drawing, part="2D convolution", c2d_channel=channel, c2d_step_26x26=step)
     assert not at.exception
     line = next(m.value for m in at.markdown if f"The network's own conv1 channel {channel}" in m.value)
     ours, network = [float(v) for v in re.findall(r"\*\*(-?[\d.]+)\*\*", line)]
@@ -235,13 +235,13 @@ def test_2d_explorer_matches_the_networks_conv1():
 
 
 def test_2d_explorer_bad_kernel_is_a_message():
-    at = run_app(None, analysis="2D convolution", c2d_kind="Type my own", c2d_typed="1 2\n3")
+    at = run_app(None, part="2D convolution", c2d_kind="Type my own", c2d_typed="1 2\n3")
     assert not at.exception
     assert any("same number of values" in e for e in errors(at))
 
 
 def test_training_record():
-    at = run_app(None, lessons="How it was trained")
+    at = run_app(None, part="How it was trained")
     assert not at.exception and not at.error
     assert metric(at, "Test accuracy").endswith("%")
     from cnn.checkpoint import load_metadata

@@ -41,7 +41,7 @@ def test_the_dense_reading_sits_beside_the_prediction(nets):
 
 def test_a_missing_dense_network_leaves_the_page_working(tmp_path, monkeypatch):
     monkeypatch.setitem(paths.DENSE_WEIGHTS, "dense44", tmp_path / "missing.pt")
-    at = run_app(draw_digit(5), analysis="Move it")
+    at = run_app(draw_digit(5), part="Move it")
     assert not at.exception and metric(at, "Prediction") == "5"
     assert any("No dense network to compare" in shown(c.value) for c in at.caption)
 
@@ -62,7 +62,7 @@ def test_dense_weights_in_the_convnets_place_are_refused(tmp_path, monkeypatch):
 def test_move_it_reads_the_moved_image_with_every_network(nets, move):
     drawing = draw_digit(7)
     state = {f"mv_{k}": getattr(move, k) for k in ("dx", "dy", "rotate", "scale", "stroke", "noise")}
-    at = run_app(drawing, analysis="Move it", **state)
+    at = run_app(drawing, part="Move it", **state)
     assert not at.exception and not at.error
     moved = apply(canvas_to_mnist(drawing), move).numpy()
     for name in COMPARED:
@@ -90,13 +90,13 @@ def test_the_sweep_matches_each_moved_image_read_alone(nets):
 
 
 def test_move_it_without_a_drawing_asks_for_one():
-    at = run_app(None, analysis="Move it")
+    at = run_app(None, part="Move it")
     assert not at.exception
     assert any("Draw a digit on the canvas" in i.value for i in at.info)
 
 
 def test_move_it_quotes_the_measurement_it_plots():
-    at = run_app(draw_digit(3), analysis="Move it")
+    at = run_app(draw_digit(3), part="Move it")
     text = shown(next(m.value for m in at.markdown if m.value.startswith("Of MNIST")))
     sx = read()["sweeps"]["shift_x"]
     i = sx["values"].index(4)
@@ -106,9 +106,9 @@ def test_move_it_quotes_the_measurement_it_plots():
 
 
 def test_the_comparison_tab_lists_every_shipped_network(nets):
-    at = run_app(None, lessons="Dense against convolution")
+    at = run_app(None, part="Dense against convolution")
     assert not at.exception and not at.error
-    table = at.dataframe[0].value
+    (table,) = [d.value for d in at.dataframe if "network" in d.value.columns]
     assert list(table["network"]) == [NETWORK_NAMES[n] for n in shipped_networks()]
     assert list(table["parameters"]) == [34_826, 34_990, 23_860, 34_990, 23_860]
     gap = shown(next(m.value for m in at.markdown if m.value.startswith("Accuracy on the")))

@@ -40,7 +40,7 @@ def test_drawn_digit_is_read(page, digit):
 
 
 def test_padding_explorer_renders_and_reacts(page):
-    page.get_by_role("tab", name="1D convolution padding").click()
+    pagedriver.open_part(page, "1D convolution padding")
     code = page.locator('[data-testid="stCode"]').filter(has_text="np.convolve")
     code.first.wait_for(timeout=30_000)
     # the default preset, the mean of three: np.convolve(range(1, 10), [1/3] * 3)
@@ -56,9 +56,9 @@ def test_every_part_opens_without_an_error(page):
     if pagedriver.prediction(page) is None:
         pagedriver.draw_digit(page, 2)
         pagedriver.wait_for_prediction(page)
-    from ui.parts import ANALYSIS_TABS, LESSON_TABS
+    from ui.parts import PART_TITLES
 
-    for tab in ANALYSIS_TABS + LESSON_TABS:
+    for tab in PART_TITLES:
         pagedriver.open_part(page, tab)
         assert pagedriver.error_elements(page) == [], tab
 
@@ -69,7 +69,7 @@ def draw_then_open(page, digit: int, tab: str) -> None:
         pagedriver.clear(page)
     pagedriver.draw_digit(page, digit)
     pagedriver.wait_for_prediction(page, str(digit))
-    page.get_by_role("tab", name=tab).click()
+    pagedriver.open_part(page, tab)
 
 
 def test_move_it_moves_the_digit_and_every_network_reads_it(page):
@@ -156,7 +156,7 @@ def test_label_drawings_save_them_see_the_gallery_and_fine_tune(page):
         pagedriver.label_reading(page, k, shown)
         page.get_by_text(f"Labelled as {k} (saved on the server)").wait_for(timeout=30_000)
     assert store.count() == before + MIN_DRAWINGS
-    page.get_by_role("tab", name="Your drawings and the class's").click()
+    pagedriver.open_part(page, "Your drawings and the class's")
     page.get_by_text(f"{MIN_DRAWINGS} labelled in this tab").wait_for(timeout=30_000)
     page.get_by_role("button", name="Fine-tune on my drawings").click()
     page.get_by_text("Fine-tuned in").wait_for(timeout=60_000)
@@ -330,7 +330,7 @@ def test_an_accessibility_audit_finds_nothing_serious_before_or_after_drawing_wi
     and skips, unless REQUIRE_E2E=1 (CI)."""
     import os
 
-    from ui.parts import ANALYSIS_TABS, LESSON_TABS
+    from ui.chapters import CHAPTERS
 
     try:
         axe = pagedriver.axe_source()
@@ -349,8 +349,11 @@ def test_an_accessibility_audit_finds_nothing_serious_before_or_after_drawing_wi
         pagedriver.wait_for_prediction(page)
         found["after drawing"] = pagedriver.axe_violations(page, axe)
         alts: set[str] = set()
-        for name in ANALYSIS_TABS + LESSON_TABS:
-            pagedriver.open_part(page, name)
+        for chapter in CHAPTERS:
+            pagedriver.open_chapter(page, chapter.slug)
+            for part in chapter.parts:
+                pagedriver.open_part(page, part)  # each part of the chapter has run
+            name = chapter.title
             found[name] = pagedriver.axe_violations(page, axe)
             texts = pagedriver.figure_texts(page)
             assert texts and all(t and len(t) > 30 for t in texts), (name, texts)  # every figure, in words

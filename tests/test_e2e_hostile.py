@@ -1,6 +1,7 @@
 """The real page in headless Chromium against a hasty hand and a hostile client.
 
-- Clearing the moment the answer appears, 100 times on each analysis tab: never a blank page or a console error.
+- Clearing the moment the answer appears, 100 times on each chapter about the drawing: never a blank page or a
+  console error.
 - Clearing and drawing at once: the new drawing is read, never lost.
 - A crafted canvas message (a tiny PNG claiming 8192 x 8192 pixels, replayed over the page's own websocket): a short
   message, and the server's memory stays near a normal drawing's.
@@ -21,12 +22,15 @@ from PIL import Image
 
 from tests.conftest import require_browser
 from tools import pagedriver
-from ui.parts import ANALYSIS_TABS
+from ui.chapters import CHAPTERS
+from ui.parts import DRAWING_PARTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.full]
 require_browser()
 
-ANALYSIS = ANALYSIS_TABS
+# the chapters that show the drawing: between them, every part about the drawing
+ANALYSIS = [c.slug for c in CHAPTERS if set(c.parts) & set(DRAWING_PARTS)]
+assert {p for c in CHAPTERS if c.slug in ANALYSIS for p in c.parts} >= set(DRAWING_PARTS)
 CYCLES = 100
 
 # Records every websocket the page opens (to replay a message on it) and every error the page reports.
@@ -103,13 +107,13 @@ def test_the_blank_watch_sees_a_page_blank_for_one_frame(browser):
     page.close()
 
 
-@pytest.mark.parametrize("tab", ANALYSIS)
-def test_clearing_as_the_answer_appears_never_blanks_the_page(server, browser, tab):
+@pytest.mark.parametrize("chapter", ANALYSIS)
+def test_clearing_as_the_answer_appears_never_blanks_the_page(server, browser, chapter):
     url, _ = server
     page, problems = open_recorded(browser, url)
+    pagedriver.open_chapter(page, chapter)
     page.evaluate(WATCH_BLANK_JS)
-    page.get_by_role("tab", name=tab).click()
-    rng = random.Random(ANALYSIS.index(tab))
+    rng = random.Random(ANALYSIS.index(chapter))
     clear = page.get_by_role("button", name="Clear")
     canvas = page.locator("canvas.upper-canvas").first
     box = pagedriver.stable_box(canvas)  # nothing above the canvas changes as the parts below it arrive
@@ -125,7 +129,7 @@ def test_clearing_as_the_answer_appears_never_blanks_the_page(server, browser, t
     assert pagedriver.stable_box(canvas) == box
     pagedriver.draw_digit(page, 3)
     assert pagedriver.wait_for_prediction(page, "3")[0] == "3"
-    print(f"\n{tab}: {CYCLES} draw-then-clear cycles in {time.monotonic() - t0:.0f} s, 0 blank pages")
+    print(f"\n{chapter}: {CYCLES} draw-then-clear cycles in {time.monotonic() - t0:.0f} s, 0 blank pages")
     assert problems == []
     page.context.close()
 
@@ -278,7 +282,7 @@ def test_an_oversized_canvas_message_is_refused_before_it_is_read(server, browse
 def test_typed_markup_shows_as_typed(server, browser, typed, forbidden):
     url, _ = server
     page, problems = open_recorded(browser, url)
-    page.get_by_role("tab", name="1D convolution padding").click()
+    pagedriver.open_part(page, "1D convolution padding")
     box = page.get_by_label("Input x (up to 64 numbers)")
     box.fill(typed)
     box.press("Enter")

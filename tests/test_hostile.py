@@ -109,7 +109,7 @@ MALFORMED = {
 
 @pytest.mark.parametrize("name", list(MALFORMED))
 def test_malformed_canvas_values_get_a_short_message_and_the_page_goes_on(name):
-    at = run_app(MALFORMED[name], analysis="Feature maps")
+    at = run_app(MALFORMED[name], part="2D convolution")
     assert not at.exception
     assert metric(at, "Prediction") is None
     (message,) = [e for e in errors(at) if "could not be read" in e]
@@ -141,7 +141,7 @@ def test_a_dot_is_not_read_as_a_digit():
     dot = render([np.array([[140.0, 140.0]])], 280, 280, pen=20)
     probs = page_reading(load(), canvas_to_mnist(dot))[0]
     assert probs.argmax() == 0 and probs.max() > 0.9  # why: blown up to 20x20, a dot is a disc, a confident 0
-    at = run_app(dot, analysis="How sure is it?")
+    at = run_app(dot, part="How sure is it?")
     assert not at.exception
     assert metric(at, "Prediction") is None
     assert any("too small to be a digit" in w.value for w in at.warning)
@@ -188,7 +188,7 @@ def split_code(markdown: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("typed, token", MARKUP)
 def test_typed_markup_is_quoted_as_typed_in_the_1d_explorer(typed, token):
-    at = run_app(None, lessons="1D convolution padding", c1d_x=typed)
+    at = run_app(None, part="1D convolution padding", c1d_x=typed)
     (message,) = [e.value for e in at.error]
     quoted, rest = split_code(message)
     assert quoted == token  # shown as typed, as code: no Markdown, link or LaTeX is read inside a code span
@@ -197,7 +197,7 @@ def test_typed_markup_is_quoted_as_typed_in_the_1d_explorer(typed, token):
 
 
 def test_typed_markup_is_quoted_as_typed_in_the_2d_explorer():
-    at = run_app(None, analysis="2D convolution", c2d_kind="Type my own", c2d_typed="**x** 1")
+    at = run_app(None, part="2D convolution", c2d_kind="Type my own", c2d_typed="**x** 1")
     (message,) = [e.value for e in at.error]
     quoted, rest = split_code(message)
     assert quoted == "**x**" and shown(rest).startswith(" in the kernel") and unescaped_markup(rest) == []
@@ -216,7 +216,7 @@ def test_code_spans_hold_any_text(text):
 
 
 def test_every_2d_output_size_from_1x1_up():
-    at = run_app(None, analysis="2D convolution", c2d_input="Small example (7×7)", c2d_kind="Type my own",
+    at = run_app(None, part="2D convolution", c2d_input="Small example (7×7)", c2d_kind="Type my own",
                  c2d_pad="valid")
     rng = np.random.default_rng(0)
     seen = set()
@@ -245,7 +245,7 @@ def test_every_2d_output_size_from_1x1_up():
     ],
 )
 def test_the_one_position_cases_that_crashed(state):
-    at = run_app(None, analysis="2D convolution", c2d_input="Small example (7×7)", c2d_pad="valid", **state)
+    at = run_app(None, part="2D convolution", c2d_input="Small example (7×7)", c2d_pad="valid", **state)
     assert not at.exception and not at.error
     assert any("**1** rows" in m.value and "**1** columns" in m.value for m in at.markdown)
     assert any("one position only" in c.value for c in at.caption)

@@ -59,8 +59,7 @@ def test_with_saving_on_a_correction_is_saved_and_can_be_deleted(store_url):
     me = at.session_state["visitor"]
     (saved,) = DrawingsStore(store_url).mine(me)
     assert (saved.label, saved.prediction) == (1, 7) and saved.canvas_png.startswith(b"\x89PNG")
-    at.session_state["lessons"] = CLASS
-    at = run_app(None, at=at)
+    at = run_app(None, at=at, part=CLASS)
     assert any("1 labelled in this tab, 0 read right; 1 saved on the server" in c.value for c in at.caption)
     at.button(key="del_all").click()
     at = run_app(None, at=at)
@@ -76,7 +75,7 @@ def test_the_class_view_measures_the_networks_on_every_saved_drawing(store_url):
             no_it_was(at)[label].click()
         run_app(draw_digit(digit), at=at)
     assert count(store_url) == 3
-    at = run_app(None, lessons=CLASS)
+    at = run_app(None, part=CLASS)
     assert not at.exception and errors(at) == []
     convnet = next(m for m in at.metric if m.label == "convnet")
     assert convnet.value == "66.7%"  # 2 of 3: the 8 labelled 2 is "misread"
@@ -106,7 +105,7 @@ def test_the_teachers_controls_need_the_servers_key(store_url, monkeypatch, guar
     yes(at).click()
     run_app(draw_digit(4), at=at)
     monkeypatch.setenv("TEACHER_KEY", TEACHER)
-    at = run_app(None, lessons=CLASS)
+    at = run_app(None, part=CLASS)
     at.text_input(key="teacher_key").input("wrong horse")
     at = run_app(None, at=at)
     assert "That is not the teacher's key." in errors(at)
@@ -134,7 +133,7 @@ def test_guessing_the_key_as_fast_as_messages_arrive_is_slowed_and_logged(store_
     doubles its wait, the server takes 10 wrong guesses a minute in all, and every wrong guess is logged."""
     g, now = guard
     monkeypatch.setenv("TEACHER_KEY", TEACHER)
-    at = run_app(None, lessons=CLASS)
+    at = run_app(None, part=CLASS)
     compared = 0
     for i in range(60):  # one guess a message, 0.2 s apart, as the hostile client sent them
         before = g.total_wrong
@@ -160,7 +159,7 @@ def test_a_short_or_guessable_key_is_refused_at_start_up(monkeypatch, key, why):
     monkeypatch.setenv("TEACHER_KEY", key)
     assert drawings_command(["check-key"]) == 1
     assert serve(["--replicas", "1"]) == 2  # before any replica or nginx starts
-    at = run_app(None, lessons=CLASS)
+    at = run_app(None, part=CLASS)
     assert any(why in shown(w.value) and "The teacher's controls are off" in w.value for w in at.warning)
     assert not at.text_input  # no way to type a key at all
     monkeypatch.setenv("TEACHER_KEY", TEACHER)
@@ -195,8 +194,7 @@ def test_a_personal_copy_is_fine_tuned_from_the_page_and_reads_the_next_stroke(s
         no_it_was(at)[k % 10].click() if yes(at).label != f"Yes, a {k % 10}" else yes(at).click()
         at = run_app(canvas, at=at)
     assert len(at.session_state["labelled"]) == MIN_DRAWINGS and count(store_url) == 0
-    at.session_state["lessons"] = CLASS
-    at = run_app(None, at=at)
+    at = run_app(None, at=at, part=CLASS)
     at.button(key="finetune").click()
     at = run_app(None, at=at)
     assert not at.exception and errors(at) == []
@@ -234,7 +232,7 @@ def test_the_personal_copys_figures_name_their_digits_and_show_no_arrow_for_no_c
 
     result = FineTuneResult(model=load(), seconds=1.0, steps=80, held_out=4, shipped_held_out=shipped,
                             personal_held_out=personal, mnist_held_out=500, shipped_mnist=0.99, personal_mnist=0.98)
-    at = run_app(None, lessons=CLASS, personal=result)
+    at = run_app(None, part=CLASS, personal=result)
     (copy,) = [m for m in at.metric if m.label == "… your personal copy"]
     assert copy.proto.delta == delta and arrow(copy) == direction
     caption = next(shown(c.value) for c in at.caption if "Fine-tuned in" in shown(c.value))
@@ -242,7 +240,7 @@ def test_the_personal_copys_figures_name_their_digits_and_show_no_arrow_for_no_c
 
 
 def test_a_spread_is_shown_without_an_arrow():
-    at = run_app(draw_digit(3), analysis="How sure is it?")
+    at = run_app(draw_digit(3), part="How sure is it?")
     (mean,) = [m for m in at.metric if m.label.startswith("Mean probability of")]
     assert mean.proto.delta.startswith("± ") and arrow(mean) == "NONE"
 
@@ -264,7 +262,7 @@ def test_the_saving_note_says_who_can_do_what_and_each_claim_holds(store_url, mo
     yes(at).click()
     at = run_app(draw_digit(7), at=at)
     assert count(store_url) == 1
-    later = run_app(None, lessons=CLASS)  # another browser: a new session, a new visit, no cookie
+    later = run_app(None, part=CLASS)  # another browser: a new session, a new visit, no cookie
     assert not [b for b in later.button if b.key and b.key.startswith("del_")]
     assert any(t.key == "teacher_key" for t in later.text_input) == bool(key)  # the way to the teacher's controls
     monkeypatch.delenv(ENV_TEACHER_KEY)
@@ -338,7 +336,7 @@ def test_a_reload_keeps_the_drawings_a_visit_saved_deletable(store_url, monkeypa
     assert not [h for h in at.get("html") if "document.cookie" in h.proto.body]  # once
     assert count(store_url) == 1
     monkeypatch.setattr(ui.drawings, "visit_cookie", lambda: visit)  # the reloaded page's browser sends it
-    later = run_app(None, lessons=CLASS)
+    later = run_app(None, part=CLASS)
     assert later.session_state["visitor"] == visit
     assert any("1 saved on the server by this browser before the page was last loaded" in c.value
                for c in later.caption)
@@ -347,4 +345,4 @@ def test_a_reload_keeps_the_drawings_a_visit_saved_deletable(store_url, monkeypa
     later = run_app(None, at=later)
     assert count(store_url) == 0 and not [b for b in later.button if b.key and b.key.startswith("del_saved_")]
     monkeypatch.setattr(ui.drawings, "visit_cookie", lambda: "0" * 32)  # someone else's id: nothing of theirs
-    assert run_app(None, lessons=CLASS).session_state["visitor"] == "0" * 32
+    assert run_app(None, part=CLASS).session_state["visitor"] == "0" * 32

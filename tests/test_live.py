@@ -155,7 +155,7 @@ def test_sessions_that_stop_listening_lose_their_places_to_one_that_listens(monk
     for i in range(5):  # each pressed Train (its one ask, from its click), then never asked again
         assert q.ask(f"silent {i}", f"10.0.0.{i}") == i + 1
     canvas = draw_digit(7)
-    at = run_app(canvas, analysis="How it learned", client="10.0.1.1")
+    at = run_app(canvas, part="How it learned", client="10.0.1.1")
     at.button(key="live_start").click()
     at = run_app(canvas, at=at)
     assert any("yours is number 6 in the queue" in i.value for i in at.info)

@@ -201,7 +201,7 @@ def test_the_shipped_unaugmented_figures_are_measured_again(digits):
 @pytest.fixture(scope="module")
 def why():
     """The Move it part's paragraph on why the convnet is not immune, as the page shows it."""
-    at = run_app(draw_digit(3), analysis="Move it")
+    at = run_app(draw_digit(3), part="Move it")
     assert not at.exception
     text = shown(next(m.value for m in at.markdown if "Why not more?" in m.value))
     return text[text.index("Why not more?"):]

@@ -15,11 +15,11 @@ from cnn.model import load
 from cnn.preprocess import canvas_to_mnist
 from cnn.strokes import draw_digit
 from tests.helpers.page import run_app, shown
+from ui.chapters import SLUGS
 from ui.figures import (
     ERROR_SCALE, HEAT_SCALE, SIGNED_COLOURS, THEME_PLACEHOLDERS, WEIGHT_SCALE, colour_scale, confusion_figure,
     robustness_figure,
 )
-from ui.parts import ANALYSIS_TABS, LESSON_TABS
 
 
 def figures(at) -> list[dict]:
@@ -55,9 +55,9 @@ def test_no_scale_holds_a_colour_the_theme_swaps():
     assert rgb(HEAT_SCALE[0][1]) == (0, 0, 4)
 
 
-@pytest.mark.parametrize("tab, lesson", list(zip(ANALYSIS_TABS, LESSON_TABS + LESSON_TABS[:2])))
-def test_no_figure_on_the_page_holds_a_placeholder_colour(tab, lesson):
-    at = run_app(draw_digit(5), analysis=tab, lessons=lesson, why_method="Grad-CAM on conv2")
+@pytest.mark.parametrize("chapter", SLUGS)
+def test_no_figure_on_the_page_holds_a_placeholder_colour(chapter):
+    at = run_app(draw_digit(5), chapter=chapter, why_method="Grad-CAM on conv2")
     assert not at.exception
     for spec in figures(at):
         text = json.dumps(spec).lower()
@@ -69,13 +69,13 @@ def test_every_signed_picture_is_blue_where_positive():
     top, bottom = rgb(WEIGHT_SCALE[-1][1]), rgb(WEIGHT_SCALE[0][1])
     assert top[2] > top[0] and bottom[0] > bottom[2]  # positive end blue, negative end red
     for method in ("Occlusion", "Input gradient"):
-        at = run_app(draw_digit(1), analysis="Why this digit?", why_method=method)
+        at = run_app(draw_digit(1), part="Why this digit?", why_method=method)
         (heat,) = [t for spec in figures(at) for t in spec["data"] if t.get("zmid") == 0]
         assert heat["colorscale"] == WEIGHT_SCALE
         text = next(m.value for m in at.markdown if "**Blue**" in m.value)
         assert ("**Blue**: covering it lowers the probability" if method == "Occlusion"
                 else "**Blue**: more ink there would raise") in text
-    at = run_app(draw_digit(1), analysis="Feature maps")
+    at = run_app(draw_digit(1), part="Feature maps")
     assert any(SIGNED_COLOURS in c.value for c in at.caption)
     signed = [t for spec in figures(at) for t in spec["data"] if t.get("zmid") == 0 or (
         t.get("zmin") is not None and t.get("zmin") == -(t.get("zmax") or 0) and t.get("zmin") != 0)]
@@ -107,7 +107,7 @@ def test_every_line_style_of_the_robustness_chart_has_a_legend_entry():
 
 def test_occlusion_is_in_points_of_probability_without_si_prefixes():
     digit = draw_digit(1)
-    at = run_app(digit, analysis="Why this digit?", why_method="Occlusion")
+    at = run_app(digit, part="Why this digit?", why_method="Occlusion")
     (heat,) = [t for spec in figures(at) for t in spec["data"] if t.get("zmid") == 0]
     expected = 100 * occlusion(load(), canvas_to_mnist(digit), fill=0.5)[1]
     np.testing.assert_allclose(array(heat["z"]), expected, atol=1e-4)
@@ -126,7 +126,7 @@ def test_black_patches_over_empty_space_change_nothing():
 
 
 def test_a_very_sure_reading_points_to_log_probability():
-    at = run_app(draw_digit(0), analysis="Why this digit?", why_method="Occlusion")
+    at = run_app(draw_digit(0), part="Why this digit?", why_method="Occlusion")
     text = next(shown(m.value) for m in at.markdown if "Each 4×4 patch" in m.value)
     (heat,) = [t for spec in figures(at) for t in spec["data"] if t.get("zmid") == 0]
     small = np.abs(array(heat["z"])).max() < 0.1
@@ -146,7 +146,7 @@ def test_the_2d_explorers_output_is_labelled_and_after_bias_and_relu_is_conv1s_m
     net, image = load(), canvas_to_mnist(drawing)
     maps = feature_maps(net, image)["conv1"]
     channel = int(maps.max(axis=(1, 2)).argmax())
-    at = run_app(drawing, analysis="2D convolution", c2d_channel=channel)
+    at = run_app(drawing, part="2D convolution", c2d_channel=channel)
     assert any(m.value.startswith("**Output** 26×26: max(0, sum + bias)") for m in at.markdown)
     out = [t for spec in figures(at) for t in spec["data"] if t.get("type") == "heatmap"][-1]
     np.testing.assert_allclose(array(out["z"]), maps[channel], atol=1e-5)  # Feature maps' channel, as shown there
@@ -164,7 +164,7 @@ def test_the_2d_explorers_output_is_labelled_and_after_bias_and_relu_is_conv1s_m
 
 
 def test_a_blank_window_says_its_sum_is_zero_in_words():
-    at = run_app(draw_digit(2), analysis="2D convolution", c2d_step_26x26=0)
+    at = run_app(draw_digit(2), part="2D convolution", c2d_step_26x26=0)
     line = next(shown(m.value) for m in at.markdown if m.value.startswith("Sum at (0, 0)"))
     assert line == "Sum at (0, 0): every pixel under the kernel is 0 here, so the sum is **0**."
 

@@ -49,7 +49,7 @@ def test_the_replay_is_each_snapshot_reading_the_drawing(shipped):
 
 def test_the_part_plays_every_snapshot_in_the_browser(shipped):
     snaps, _ = shipped
-    at = run_app(draw_digit(2), analysis="How it learned")
+    at = run_app(draw_digit(2), part="How it learned")
     assert not at.exception and not at.error
     import json
 
@@ -102,12 +102,12 @@ def test_what_a_snapshot_holds_is_said_from_the_recipe():
 
 
 def test_without_a_drawing_the_part_asks_for_one():
-    at = run_app(None, analysis="How it learned")
+    at = run_app(None, part="How it learned")
     assert not at.exception and any("Draw a digit on the canvas" in i.value for i in at.info)
 
 
 def test_a_live_run_from_the_page_trains_and_ends():
-    at = run_app(draw_digit(7), analysis="How it learned")
+    at = run_app(draw_digit(7), part="How it learned")
     at.button(key="live_start").click()
     at = run_app(draw_digit(7), at=at)
     assert not at.exception and not at.error

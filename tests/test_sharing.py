@@ -14,7 +14,7 @@ from cnn import model as model_module
 from cnn import paths
 from cnn.strokes import draw_digit
 from tests.helpers.page import metric, run_app
-from ui.parts import ANALYSIS_TABS as ANALYSIS
+from ui.parts import DRAWING_PARTS as ANALYSIS
 
 
 def test_the_cached_model_and_global_random_state_stay_untouched(tmp_path, monkeypatch):
@@ -31,7 +31,7 @@ def test_the_cached_model_and_global_random_state_stay_untouched(tmp_path, monke
     monkeypatch.setattr(model_module, "load", spy)
     torch_rng, numpy_rng = torch.get_rng_state(), np.random.get_state()
     for digit, tab in zip([1, 4, 7, 9, 0, 3, 5], ANALYSIS):
-        at = run_app(draw_digit(digit), analysis=tab, why_method="Input gradient", mv_dx=3)
+        at = run_app(draw_digit(digit), part=tab, why_method="Input gradient", mv_dx=3)
         assert not at.exception and metric(at, "Prediction") == str(digit)
     assert len(loaded[str(weights)]) == 1  # loaded once, then shared from the cache
     for path, models in loaded.items():

@@ -58,7 +58,7 @@ def open_part(b, url: str, digit: int, tab: str):
     page, _ = pagedriver.open_page(b.new_context(viewport={"width": 1280, "height": 800}), url)
     pagedriver.draw_digit(page, digit)
     pagedriver.wait_for_prediction(page, timeout=60)
-    page.get_by_role("tab", name=tab).click()
+    pagedriver.open_part(page, tab)
     return page
 
 

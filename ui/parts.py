@@ -1,6 +1,6 @@
-"""The page's parts, written once: each one's title, the row of tabs it sits in, what it renders, whether it needs
-the network and a drawing read as a digit, and a text it shows once it has run (for the tests to wait on). The page
-(app.py), its tests and tools/pagedriver.py all read this list."""
+"""The page's parts, written once: each one's title, whether it is about the visitor's drawing, what it renders,
+whether it needs the network and a drawing read as a digit, and a text it shows once it has run (for the tests to
+wait on). The chapters (ui/chapters.py), the page's tests and tools/pagedriver.py all read this list."""
 
 from __future__ import annotations
 
@@ -23,9 +23,6 @@ from ui.replay import how_it_learned_ui
 from ui.resources import metadata, networks, robustness_figures
 from ui.training import training_ui
 
-DRAWING, LESSONS = "drawing", "lessons"  # the tabs about the visitor's drawing, and the lessons under them
-
-
 @dataclass(frozen=True)
 class Drawing:
     """What a stroke gives the parts about the drawing."""
@@ -41,29 +38,34 @@ class Drawing:
 @dataclass(frozen=True)
 class Part:
     title: str
-    row: str  # DRAWING or LESSONS
-    render: Callable  # DRAWING parts: render(drawing); LESSONS parts: render()
+    about_drawing: bool  # shows the visitor's drawing
+    render: Callable  # parts about the drawing: render(drawing); the others: render()
     needs_drawing: bool  # needs the network and a drawing read as a digit
     shows: str  # a text on the page once it has run
 
 
 PARTS = (
-    Part("Feature maps", DRAWING, lambda d: feature_maps_ui(d.model, d.maps), True, "conv1"),
-    Part("Step by step", DRAWING, lambda d: steps_ui(d.model, d.rgba, metadata()), True, "Read with these steps"),
-    Part("How sure is it?", DRAWING, lambda d: sure_ui(d.model, d.image, metadata()), True, "Monte Carlo dropout"),
-    Part("Why this digit?", DRAWING, lambda d: why_ui(d.model, d.image, d.probs), True, "Evidence for the digit"),
-    Part("2D convolution", DRAWING, lambda d: explorer2d_ui(d.model, d.image, d.maps), False, "Output size"),
-    Part("Move it", DRAWING, lambda d: move_ui(networks(), d.image, int(d.probs.argmax()), robustness_figures()), True,
+    Part("Feature maps", True, lambda d: feature_maps_ui(d.model, d.maps), True, "conv1"),
+    Part("Step by step", True, lambda d: steps_ui(d.model, d.rgba, metadata()), True, "Read with these steps"),
+    Part("How sure is it?", True, lambda d: sure_ui(d.model, d.image, metadata()), True, "Monte Carlo dropout"),
+    Part("Why this digit?", True, lambda d: why_ui(d.model, d.image, d.probs), True, "Evidence for the digit"),
+    Part("2D convolution", True, lambda d: explorer2d_ui(d.model, d.image, d.maps), False, "Output size"),
+    Part("Move it", True, lambda d: move_ui(networks(), d.image, int(d.probs.argmax()), robustness_figures()), True,
          "Sweep one control"),
-    Part("How it learned", DRAWING, lambda d: how_it_learned_ui(d.image, int(d.probs.argmax())), True,
+    Part("How it learned", True, lambda d: how_it_learned_ui(d.image, int(d.probs.argmax())), True,
          "Train one live"),
-    Part("1D convolution padding", LESSONS, explorer_ui, False, "padded input"),
-    Part("The model and its parameters", LESSONS, model_ui, False, "Dense layer parameters"),
-    Part("Dense against convolution", LESSONS,
+    Part("1D convolution padding", False, explorer_ui, False, "padded input"),
+    Part("The model and its parameters", False, model_ui, False, "Dense layer parameters"),
+    Part("Dense against convolution", False,
          lambda: dense_ui(networks(paths.shipped_networks()), {n: metadata(n) for n in paths.shipped_networks()}),
          False, "What the convnet's conv1 learned"),
-    Part("How it was trained", LESSONS, lambda: training_ui(paths.DEFAULT_WEIGHTS), False, "Test accuracy"),
-    Part("Your drawings and the class's", LESSONS, your_drawings_ui, False, "A personal copy that learns your style"),
+    Part("How it was trained", False, lambda: training_ui(paths.DEFAULT_WEIGHTS), False, "Test accuracy"),
+    Part("Your drawings and the class's", False, your_drawings_ui, False, "A personal copy that learns your style"),
 )
-ANALYSIS_TABS = [p.title for p in PARTS if p.row == DRAWING]
-LESSON_TABS = [p.title for p in PARTS if p.row == LESSONS]
+PART_TITLES = [p.title for p in PARTS]
+DRAWING_PARTS = [p.title for p in PARTS if p.about_drawing]
+LESSON_PARTS = [p.title for p in PARTS if not p.about_drawing]
+
+
+def part(title: str) -> Part:
+    return next(p for p in PARTS if p.title == title)

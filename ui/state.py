@@ -20,11 +20,13 @@ LIVE_ON = "live_on"  # the visitor asked to train a network live: waiting for it
 TEACHER = "teacher"  # the hash of the teacher's key this session gave right, else None
 TEACHER_KEY_NOTE = "teacher_key_note"  # why the key typed was refused
 TEACHER_NOTE = "teacher_note"  # what the teacher's last delete did
+GUESSES = "guesses"  # {question key: the learner's answer}: a question answered shows its answer
 
 INITIAL = {
     LABELLED: dict, READING: None, LABELLED_NOW: False, LABEL_NOTE: None, SAVE_ON: False, REMEMBER_VISIT: False,
     GALLERY_NOTE: None, PERSONAL: None, FINETUNE_ON: False, LIVE_ON: False, TEACHER: None, TEACHER_KEY_NOTE: None,
     TEACHER_NOTE: None,
+    GUESSES: dict,
 }  # VISITOR has none: it is made when first asked for (from the browser's cookie, or new)
 
 # --- widgets whose values are read through st.session_state (their initial values are the widgets' own) -----------

@@ -6,6 +6,9 @@ PAGE_CSS = """<style>
 h1 {font-size: 2.1rem !important; padding-bottom: 0.2rem !important}
 /* The page's section headings are h2 under the h1, for screen readers' outline, at the size of a small heading */
 [data-testid="stMarkdownContainer"] h2 {font-size: 1.25rem !important; font-weight: 600 !important; padding: 0.75rem 0 0.5rem !important}
+/* A chapter's title stands out from the sections; the parts inside a chapter are h3, smaller than a section */
+h2.chapter {font-size: 1.7rem; font-weight: 700; margin: 1.25rem 0 0.25rem; scroll-margin-top: 4rem}
+[data-testid="stMarkdownContainer"] h3 {font-size: 1.1rem !important; font-weight: 600 !important; padding: 1rem 0 0.25rem !important}
 /* Colours follow the theme, light or dark (.streamlit/config.toml): none is written here. Captions take the theme's
    text colour, faded less than Streamlit's opacity 0.6 (3.9:1 on white): at 75% they keep WCAG AA's 4.5:1 in the
    light theme (6:1) and the dark (9:1). */

@@ -34,11 +34,17 @@ CANVAS_CALLS: list[dict] = []  # the arguments the page gave the (patched) canva
 
 
 def run_app(
-    drawing: np.ndarray | str | None = None, at: AppTest | None = None, strokes: int = 1, **state
+    drawing: np.ndarray | str | None = None, at: AppTest | None = None, strokes: int = 1, part: str | None = None,
+    chapter: str | None = None, **state
 ) -> AppTest:
     """Run the page, the canvas sending `drawing`: an RGBA array, or the data URL itself (a crafted value); None: the
-    canvas as before any stroke. `strokes` is how many objects its Fabric.js JSON holds."""
+    canvas as before any stroke. `strokes` is how many objects its Fabric.js JSON holds. `part` (a title in
+    ui/parts.py) opens the chapter that shows it; `chapter` opens a chapter by its name in the address."""
+    from ui.chapters import CHAPTER, chapter_of
+
     at = at or AppTest.from_file(APP, default_timeout=60)
+    if part is not None or chapter is not None:
+        at.query_params[CHAPTER] = chapter if chapter is not None else chapter_of(part).slug
     for k, v in state.items():
         at.session_state[k] = v
     if drawing is None:
