@@ -5,23 +5,15 @@ once wrong."""
 from __future__ import annotations
 
 import html
-import json
 
-import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 
-from cnn import paths
-from cnn.explain import mc_dropout
-from cnn.model import load, page_reading
 from cnn.preprocess import canvas_to_mnist
-from cnn.snapshots import load_snapshots, snapshots_path
 from cnn.strokes import draw_digit
+from tests.helpers.lesson import as_shown, expected_answers
 from tests.helpers.page import errors, run_app, shown
 from ui.chapters import CHAPTER, CHAPTERS, SLUGS, heading
 from ui.parts import PART_TITLES
-from ui.questions import MIXED
 
 
 def htmls(at) -> str:
@@ -79,26 +71,6 @@ def test_an_address_naming_no_chapter_gets_a_line_and_the_first_chapter(slug):
     assert len(note) < 120 and "<b>" not in note
 
 
-def _answers() -> dict[str, object]:
-    """Each question's answer, computed here from numpy, torch and the shipped files, not from the page's code."""
-    drawing = draw_digit(4)
-    image = canvas_to_mnist(drawing)
-    model = load()
-    top = int(page_reading(model, image)[0].argmax())
-    conv1 = F.conv2d(torch.zeros(1, 1, *image.shape), model.conv1.weight)  # no padding, as the network's
-    meta = json.loads(paths.DEFAULT_WEIGHTS.with_suffix(".json").read_text())
-    return {
-        "read": image.size,
-        "dense": 224 * 224 * 3 * 30 + 30,
-        "convolution": len(np.convolve(np.arange(1, 10), np.full(3, 0.5), "valid")),
-        "layers": conv1.shape[-1],
-        "learning": round(100 * load_snapshots(snapshots_path(paths.DEFAULT_WEIGHTS)).val_accuracy[0], 1),
-        "sure": int((mc_dropout(model, image).samples.argmax(1) == top).sum()),
-        "class": MIXED,
-        "trained": meta["test"]["errors"],
-    }
-
-
 def _ask(at, slug: str, guess):
     (form,) = [k for k in (b.key for b in at.button) if k and k.startswith("FormSubmitter:question_")]
     key = form.split(":")[1].split("-")[0].removeprefix("question_")
@@ -110,29 +82,23 @@ def _ask(at, slug: str, guess):
     return run_app(draw_digit(4), at=at), key
 
 
-UNITS = {"layers": " pixels", "learning": "%"}
 
-
-def _number(value, slug: str) -> str:
-    if isinstance(value, str):
-        return f"“{value}”"
-    return (f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}") + UNITS.get(slug, "")
 
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_each_question_reveals_the_computed_answer_to_a_wrong_guess_and_a_right_one(slug):
-    answer = _answers()[slug]
+    answer = expected_answers(canvas_to_mnist(draw_digit(4)))[slug]
     at = run_app(draw_digit(4), chapter=slug)
     wrong = "To train faster" if isinstance(answer, str) else (answer + 1) * 3
     at, key = _ask(at, slug, wrong)
     assert not at.exception and not [s for s in at.success if "**Yes**" in s.value]
     (told,) = [shown(i.value) for i in at.info if "You said" in i.value]
-    assert f"You said {_number(wrong, slug)}; it is {_number(answer, slug)}" in told
+    assert f"You said {as_shown(wrong, slug)}; it is {as_shown(answer, slug)}" in told
     at.button(key=f"again_{key}").click()
     at = run_app(draw_digit(4), at=at)
     at, _ = _ask(at, slug, answer)
     (right,) = [shown(s.value) for s in at.success if "**Yes**" in s.value]
-    assert right.startswith(f"**Yes**: {_number(answer, slug)}")
+    assert right.startswith(f"**Yes**: {as_shown(answer, slug)}")
     assert not any("You said" in i.value for i in at.info)
 
 

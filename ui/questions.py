@@ -159,7 +159,8 @@ def ask(question: Question) -> None:
             if question.choices:
                 guess = st.radio("Your answer", question.choices, index=None, key=f"guess_{question.key}")
             else:
-                guess = st.number_input("Your answer", value=None, step=1.0, format="%g", key=f"guess_{question.key}")
+                guess = st.number_input("Your answer", value=None, step=1.0, format="%.12g",
+                                        key=f"guess_{question.key}")
             if st.form_submit_button("Check my answer"):
                 if guess is None:
                     st.caption("Give an answer first: a guess is fine.")
