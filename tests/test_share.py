@@ -1,5 +1,5 @@
-"""Links that share a drawing: round trips, limits, hostile tokens, and the drawing as the canvas and the network
-see it."""
+"""Links that share a drawing and page settings: round trips, limits, hostile tokens and links, and the drawing as the
+canvas and the network see it."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from cnn.canvas import CANVAS_SIZE, MAX_STROKES
 from cnn.strokes import DIGIT_STROKES, draw_digit, render, to_canvas_points
 from ui import share
 from ui.share import (
-    MAX_LENGTH, MAX_POINTS, MAX_TOKEN_CHARS, ShareError, SharedDrawing, decode_drawing, encode_drawing, from_fabric,
-    pack, rasterize, to_fabric,
+    MAX_LENGTH, MAX_POINTS, MAX_SETTINGS_CHARS, MAX_TOKEN_CHARS, Setting, ShareError, SharedDrawing, decode_drawing,
+    decode_settings, encode_drawing, encode_settings, from_fabric, pack, rasterize, to_fabric,
 )
 
 # --- test data: strokes as the canvas's pencil brush records them -----------------------------------------------------
@@ -477,3 +477,94 @@ def test_every_template_digit_is_read_as_itself_before_and_after_a_link():
     assert list(probs.argmax(axis=1)) == list(range(10)) * 3
     # the link changes the reading by little
     assert np.abs(probs[10:20] - probs[20:30]).max() < 0.05
+
+
+# --- page settings ----------------------------------------------------------------------------------------------------
+
+
+ALLOWED = {
+    "pen": Setting("int", 6, 40),
+    "blur": Setting("float", 0.0, 2.5),
+    "method": Setting("choice", choices=("Input gradient", "Occlusion", "Grad-CAM")),
+    "kernel": Setting("numbers", -9, 9, most=9),
+    "scales": Setting("numbers", 0.5, 2, most=3, whole=False),
+}
+
+
+def test_settings_round_trip_through_a_query_string():
+    values = {"pen": 33, "blur": 1.25, "method": "Input gradient", "kernel": [1, -2, 3], "scales": [0.5, 2.0]}
+    text = encode_settings(values, ALLOWED)
+    assert text == "pen=33&blur=1.25&method=Input+gradient&kernel=1+-2+3&scales=0.5+2.0"
+    assert decode_settings(text, ALLOWED) == (values, [])
+    assert decode_settings("blur=1e-05&kernel=0", ALLOWED) == ({"blur": 1e-05, "kernel": [0]}, [])
+    assert decode_settings("", ALLOWED) == ({}, [])
+    assert encode_settings({"pen": np.int64(7), "scales": (1, np.float64(1.5))}, ALLOWED) == "pen=7&scales=1.0+1.5"
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"size": 3}, "not a setting"),
+    ({"pen": 41}, "whole number from 6 to 40"),
+    ({"pen": 20.0}, "whole number"),
+    ({"pen": True}, "whole number"),
+    ({"blur": float("nan")}, "from 0 to 2.5"),
+    ({"method": "Saliency"}, "one of Input gradient"),
+    ({"kernel": [1] * 10}, "1 to 9 whole numbers"),
+    ({"kernel": []}, "1 to 9"),
+    ({"kernel": [1.5]}, "whole numbers"),
+    ({"scales": "0.5"}, "1 to 3 numbers"),
+])
+def test_settings_the_page_cannot_share_are_refused(values, message):
+    with pytest.raises(ShareError, match=message):
+        encode_settings(values, ALLOWED)
+
+
+@pytest.mark.parametrize(("text", "kept", "message"), [
+    ("pne=20", {}, "'pne' is not one this page has"),
+    ("pen=abc", {}, "must be a whole number from 6 to 40, not 'abc'"),
+    ("pen=41", {}, "not '41'"),
+    ("pen=20.0", {}, "not '20.0'"),
+    ("pen=1_0", {}, "not '1_0'"),
+    ("pen=+20", {}, "not ' 20'"),  # a + in a query string is a space
+    ("pen=%2B20", {}, "not '+20'"),
+    ("pen=0x10", {}, "not '0x10'"),
+    ("pen=9" * 2000, {}, "too long"),
+    ("blur=nan", {}, "must be a number from 0 to 2.5"),
+    ("blur=inf", {}, "not 'inf'"),
+    ("blur=1e999", {}, "not '1e999'"),
+    ("blur=2.5000001", {}, "not '2.5000001'"),
+    ("method=occlusion", {}, "one of Input gradient, Occlusion, Grad-CAM"),
+    ("kernel=1++2", {}, "not '1  2'"),
+    ("kernel=" + "+".join(["1"] * 10), {}, "1 to 9 whole numbers"),
+    ("kernel=1+10", {}, "each from -9 to 9"),
+    ("pen=20&pen=30", {"pen": 20}, "more than once: the first was used"),
+    ("pen=20&blur=9&method=Occlusion", {"pen": 20, "method": "Occlusion"}, "'blur' must be"),
+    ("pen=%0A%1B[31m", {}, r"not '\n\x1b[31m'"),  # control characters are shown escaped, never as they are
+    ("[x](http://e.x)=1", {}, "is not one this page has"),
+])
+def test_decoding_keeps_the_valid_settings_and_says_why_each_other_was_left_out(text, kept, message):
+    values, messages = decode_settings(text, ALLOWED)
+    assert values == kept and len(messages) == 1
+    assert message in messages[0], messages
+    assert "\n" not in messages[0] and len(messages[0]) < 200
+
+
+def test_fuzzed_settings_text_never_raises():
+    rng = np.random.default_rng(11)
+    pieces = ["pen", "blur", "method", "kernel", "scales", "=", "&", "+", "%", "%2", "%FF", "%00", "1", "-", ".", "e",
+              "9" * 30, "Occlusion", "é", "\ud800", ";", "==", "&&"]
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces, size=int(rng.integers(0, 30))))
+        values, messages = decode_settings(text, ALLOWED)
+        assert set(values) <= set(ALLOWED) and all(isinstance(m, str) and "\n" not in m for m in messages)
+        if values:
+            assert decode_settings(encode_settings(values, ALLOWED), ALLOWED) == (values, [])
+    for bad in (None, 5, b"pen=20"):
+        assert decode_settings(bad, ALLOWED)[0] == {}
+    assert decode_settings("x" * (MAX_SETTINGS_CHARS + 1), ALLOWED)[0] == {}
+
+
+def test_a_setting_is_defined_with_what_it_needs():
+    for bad in (dict(kind="text"), dict(kind="int"), dict(kind="float", low=2, high=1), dict(kind="choice"),
+                dict(kind="numbers", low=0, high=1, most=0)):
+        with pytest.raises(ValueError):
+            Setting(**bad)

@@ -1,4 +1,4 @@
-"""A drawing as a short, URL-safe token for a shareable link, and back, checked at every step.
+"""A drawing and a few page settings as short, URL-safe texts for a shareable link, and back, checked at every step.
 
 A drawing's token is base64url (no padding) of one version byte and a zlib stream of unsigned LEB128 varints:
 
@@ -20,9 +20,11 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import numbers
 import re
 import zlib
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -45,6 +47,7 @@ MAX_LENGTH = 100_000
 # N, at most 3 bytes each, and at most 2 bytes a coordinate (a step of at most 279 either way). Decompressing stops
 # there, so a token that inflates to more (a zip bomb) is refused after that many bytes of work.
 MAX_PAYLOAD = 3 * (3 + 2 * MAX_STROKES) + 4 * MAX_POINTS
+MAX_SETTINGS_CHARS = 1_000  # a link's settings text: a few names and short values, beside the drawing's token
 FABRIC_VERSION = "7.4.0"  # the Fabric.js inside streamlit-drawable-canvas 0.13, whose JSON to_fabric writes
 SUPERSAMPLE = 4  # rasterize draws at 4x and averages each 4x4 block: 17 levels of cover, as a browser anti-aliases
 # rasterize's work is mostly a pen disc at each vertex: at most this many disc pixels, at 4x, else 2x, else 1x. A
@@ -61,7 +64,7 @@ _ORIGINS = {"left": -0.5, "top": -0.5, "center": 0.0, "right": 0.5, "bottom": 0.
 
 
 class ShareError(ValueError):
-    """A drawing or token that cannot be shared or read; the message says what is wrong, in one line."""
+    """A drawing, token or setting that cannot be shared or read; the message says what is wrong, in one line."""
 
 
 @dataclass
@@ -541,3 +544,130 @@ def _flatten(path) -> np.ndarray:
     t = ((np.arange(len(curve)) - np.repeat(np.cumsum(pieces) - pieces, pieces) + 1) / pieces[curve])[:, None]
     points = (1 - t) ** 2 * p0[curve] + 2 * (1 - t) * t * c[curve] + t**2 * p1[curve]  # (P, 2)
     return np.vstack([start, points, end])
+
+
+# --- page settings in a link's query string -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What one page setting in a link may be."""
+
+    kind: str  # "int", "float", "choice", or "numbers": a short list of numbers, written "1 2 3"
+    low: float | None = None  # the smallest value ("numbers": of each number)
+    high: float | None = None  # the largest value
+    choices: tuple[str, ...] = ()  # "choice": the strings it may be
+    most: int = 8  # "numbers": how many numbers at most
+    whole: bool = True  # "numbers": whole numbers only
+
+    def __post_init__(self):
+        if self.kind not in ("int", "float", "choice", "numbers"):
+            raise ValueError(f"unknown kind of setting {self.kind!r}: int, float, choice or numbers")
+        if self.kind == "choice" and not (self.choices and all(isinstance(c, str) for c in self.choices)):
+            raise ValueError("a choice setting needs its choices, as strings")
+        if self.kind != "choice" and (self.low is None or self.high is None or self.low > self.high):
+            raise ValueError(f"a {self.kind} setting needs its bounds, low <= high")
+        if self.kind == "numbers" and self.most < 1:
+            raise ValueError("a numbers setting holds at least one number")
+
+    def describe(self) -> str:
+        """What it must be, for a message: "a whole number from 6 to 40"."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        span = f"from {_plain(self.low)} to {_plain(self.high)}"
+        if self.kind == "int":
+            return f"a whole number {span}"
+        if self.kind == "float":
+            return f"a number {span}"
+        return f"1 to {self.most} {'whole ' if self.whole else ''}numbers, each {span}"
+
+
+_INT = re.compile(r"-?[0-9]{1,15}")
+_FLOAT = re.compile(r"-?(?:[0-9]{1,15}(?:\.[0-9]{0,17})?|\.[0-9]{1,17})(?:[eE][-+]?[0-9]{1,3})?")
+
+
+def encode_settings(values: dict[str, object], allowed: dict[str, Setting]) -> str:
+    """The query-string text (name=value&...) for page settings; ShareError for a name or value `allowed` refuses."""
+    pairs = []
+    for name, value in values.items():
+        if name not in allowed:
+            raise ShareError(f"{_shown(name)} is not a setting a link may carry")
+        text = _format(allowed[name], value)
+        if text is None or _parse(allowed[name], text) != (list(value) if isinstance(value, tuple) else value):
+            raise ShareError(f"the setting {_shown(name)} must be {allowed[name].describe()}, not {_shown(value)}")
+        pairs.append((name, text))
+    text = urlencode(pairs)
+    if len(text) > MAX_SETTINGS_CHARS:
+        raise ShareError(f"the settings need {len(text):,} characters, more than the {MAX_SETTINGS_CHARS:,} a link "
+                         "holds")
+    return text
+
+
+def decode_settings(text: str, allowed: dict[str, Setting]) -> tuple[dict, list[str]]:
+    """The valid settings in a link's query-string text, and a one-line message for each one left out. Never raises.
+
+    The messages quote (shortened) what the link says, which anyone may write: show them as plain text.
+    """
+    if not isinstance(text, str):
+        return {}, ["the link's settings are not text: none were used"]
+    if len(text) > MAX_SETTINGS_CHARS:
+        return {}, [f"the link's settings are too long ({len(text):,} characters, at most {MAX_SETTINGS_CHARS:,}): "
+                    "none were used"]
+    values, messages = {}, []
+    for name, raw in parse_qsl(text, keep_blank_values=True):
+        if name not in allowed:
+            messages.append(f"the link's setting {_shown(name)} is not one this page has: it was left out")
+        elif name in values:
+            messages.append(f"the link gives {_shown(name)} more than once: the first was used")
+        else:
+            value = _parse(allowed[name], raw)
+            if value is None:
+                messages.append(f"the link's {_shown(name)} must be {allowed[name].describe()}, not {_shown(raw)}: "
+                                "it was left out")
+            else:
+                values[name] = value
+    return values, messages
+
+
+def _format(setting: Setting, value) -> str | None:
+    """The link's text for a value of this setting, or None for a value of the wrong type."""
+    number = lambda v: not isinstance(v, bool) and isinstance(v, numbers.Real)  # noqa: E731
+    if setting.kind == "choice":
+        return value if isinstance(value, str) else None
+    if setting.kind == "int":
+        return str(value) if number(value) and float(value).is_integer() else None
+    if setting.kind == "float":
+        return repr(float(value)) if number(value) else None
+    if not isinstance(value, (list, tuple)) or not all(number(v) for v in value):
+        return None
+    return " ".join(str(int(v)) if setting.whole else repr(float(v)) for v in value)
+
+
+def _parse(setting: Setting, text: str):
+    """The value a link's text gives this setting, or None if it is not one of its values."""
+    if setting.kind == "choice":
+        return text if text in setting.choices else None
+    if setting.kind == "numbers":
+        parts = text.split(" ")
+        if not 1 <= len(parts) <= setting.most:
+            return None
+        numbers = [_parse_number(part, setting, setting.whole) for part in parts]
+        return None if any(n is None for n in numbers) else numbers
+    return _parse_number(text, setting, setting.kind == "int")
+
+
+def _parse_number(text: str, setting: Setting, whole: bool):
+    if not (_INT if whole else _FLOAT).fullmatch(text):
+        return None
+    value = int(text) if whole else float(text)
+    return value if math.isfinite(value) and setting.low <= value <= setting.high else None
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else repr(number)
+
+
+def _shown(value, most: int = 24) -> str:
+    """A value from a link, quoted and shortened for a message: control characters escaped, never a line break."""
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 1] + "…"
