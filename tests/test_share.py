@@ -179,6 +179,20 @@ def test_strokes_of_different_widths_and_no_strokes_round_trip():
     assert from_fabric({"version": "7.4.0", "objects": []}, 20) == empty
 
 
+@pytest.mark.parametrize(("drawing", "message"), [
+    (SharedDrawing([[(280, 0)]], [20], 20), "whole pixel on the 280×280 canvas"),
+    (SharedDrawing([[(-1, 0)]], [20], 20), "whole pixel"),
+    (SharedDrawing([[(1.5, 0)]], [20], 20), "whole pixel"),
+    (SharedDrawing([[]], [20], 20), "empty stroke"),
+    (SharedDrawing([[(1, 1)]], [], 20), "a width for each stroke"),
+    (SharedDrawing([[(1, 1)]], [5], 20), "5 pixels wide"),
+    (SharedDrawing([[(1, 1)]], [20], 41), "pen width 41"),
+])
+def test_a_drawing_a_token_could_not_hold_is_not_packed(drawing, message):
+    with pytest.raises(ShareError, match=message):
+        pack(drawing)
+
+
 # --- what the canvas's JSON may hold ----------------------------------------------------------------------------------
 
 
@@ -406,12 +420,18 @@ def test_a_dot_and_a_line_have_the_area_of_the_pen():
     assert dot.shape == (CANVAS_SIZE, CANVAS_SIZE, 4) and dot.dtype == np.uint8 and (dot[..., 3] == 255).all()
     ink = dot[..., 0] / 255
     assert ink.sum() == pytest.approx(math.pi * 10**2, rel=0.03)
-    ys, xs = np.nonzero(ink > 0.5)
-    assert abs(xs.mean() + 0.5 - 50) < 0.3 and abs(ys.mean() + 0.5 - 40) < 0.3  # centred on the point
-    for width in (6, 20, 40):
+    assert centre(ink) == pytest.approx((50, 40), abs=0.02)  # on the point, as the canvas draws it
+    for width in (6, 7, 20, 40):
         line = rasterize(SharedDrawing([[(40, 30), (230, 250)]], [width], 20))[..., 0] / 255
         capsule = math.hypot(190, 220) * width + math.pi * width**2 / 4
         assert line.sum() == pytest.approx(capsule, rel=0.03)
+        assert centre(line) == pytest.approx((135, 140), abs=0.1)
+
+
+def centre(ink: np.ndarray) -> tuple[float, float]:
+    """(x, y) of the ink's centre of mass in canvas coordinates, where pixel (0, 0) spans 0..1 each way."""
+    ys, xs = np.mgrid[0 : ink.shape[0], 0 : ink.shape[1]] + 0.5
+    return float((ink * xs).sum() / ink.sum()), float((ink * ys).sum() / ink.sum())
 
 
 def test_rasterize_draws_what_the_project_s_reference_rasteriser_draws():
@@ -438,7 +458,7 @@ def test_the_decoded_token_draws_the_same_image_as_the_strokes_drawn():
         assert abs(int(shared[..., 0].sum()) - int(drawn[..., 0].sum())) < 0.01 * drawn[..., 0].sum()
 
 
-def test_rasterize_scales_to_a_size_and_stays_close_when_drawn_at_less_supersampling(monkeypatch):
+def test_rasterize_scales_to_a_size():
     drawing = decode_drawing(encode_drawing(canvas_json(pen_samples(2, np.random.default_rng(2))), 20))
     full = rasterize(drawing)
     small = rasterize(drawing, size=28)
@@ -446,17 +466,13 @@ def test_rasterize_scales_to_a_size_and_stays_close_when_drawn_at_less_supersamp
     shrunk = full[..., 0].reshape(28, 10, 28, 10).mean(axis=(1, 3)) / 255  # each pixel its 10x10 block's mean
     assert np.abs(small[..., 0] / 255 - shrunk).mean() < 0.03
     assert small[..., 0].sum() / 255 == pytest.approx(shrunk.sum(), rel=0.08)
-    monkeypatch.setattr(share, "DISC_BUDGET", 0)  # as a drawing far over the budget is drawn: at 1x
-    rough = rasterize(drawing)
-    diff = np.abs(rough[..., 0].astype(int) - full[..., 0])
-    assert 0 < diff.mean() < 3 and (diff > 128).mean() < 0.01
 
 
 def test_the_largest_drawing_the_limits_allow_is_quick_to_read_and_draw():
     zigzag = SharedDrawing([[(130 + 10 * (i % 2), 10 + i // 2) for i in range(100)]] * 100, [40] * 100, 40)
     started = time.perf_counter()
     image = rasterize(decode_drawing(pack(zigzag)))
-    assert time.perf_counter() - started < 3  # about 0.3 s measured; 1.5 s if drawn at 4x
+    assert time.perf_counter() - started < 3  # about 0.4 s measured on a busy machine
     assert image[10:60, 125:145, 0].min() == 255
 
 

@@ -50,10 +50,6 @@ MAX_PAYLOAD = 3 * (3 + 2 * MAX_STROKES) + 4 * MAX_POINTS
 MAX_SETTINGS_CHARS = 1_000  # a link's settings text: a few names and short values, beside the drawing's token
 FABRIC_VERSION = "7.4.0"  # the Fabric.js inside streamlit-drawable-canvas 0.13, whose JSON to_fabric writes
 SUPERSAMPLE = 4  # rasterize draws at 4x and averages each 4x4 block: 17 levels of cover, as a browser anti-aliases
-# rasterize's work is mostly a pen disc at each vertex: at most this many disc pixels, at 4x, else 2x, else 1x. A
-# drawn digit needs a few million at 4x; only drawings no person makes (thousands of sharp turns with a wide pen) are
-# drawn at less, and stay quick: measured, 0.3 s for the slowest the limits allow, which takes 1.5 s at 4x.
-DISC_BUDGET = 64_000_000
 
 # No number in a canvas's JSON comes near this (coordinates, scales, angles); bounding them keeps every product made
 # from them finite.
@@ -251,9 +247,9 @@ def _origin(value, where: str) -> float:
 
 
 def _fabric_bounds(commands) -> tuple[float, float, float, float]:
-    """(left, top, width, height) of a path as Fabric.js 7 measures it (Path._calcBoundsFromPath), quirks kept, for
-    it decides where Fabric puts the path: a line adds its subpath's start, not its own start, and a quadratic is
-    measured as the cubic with both control points at its one."""
+    """(left, top, width, height) of a path as Fabric.js 7 measures it (Path._calcBoundsFromPath), for it decides
+    where Fabric puts the path: a quadratic is measured as the cubic with both control points at its one, which
+    bulges further than the quadratic, and a line adds its subpath's start (a point already in the box)."""
     xs, ys = [], []
     start = current = (0.0, 0.0)
     for name, args in commands:
@@ -511,25 +507,35 @@ def _brush_path(points, width: float) -> list[list]:
 
 def rasterize(drawing: SharedDrawing, size: int = CANVAS_SIZE) -> np.ndarray:
     """The (size, size, 4) uint8 RGBA image of the strokes, white on opaque black with round caps and joins, drawn
-    along the brush's curves as the canvas draws them (scaled by size / CANVAS_SIZE), anti-aliased."""
-    lines = [_flatten(_brush_path(stroke, width)) for stroke, width in zip(drawing.strokes, drawing.widths)]
-    discs = sum(len(line) * width**2 for line, width in zip(lines, drawing.widths))  # a pen disc at every vertex
-    sample = next((s for s in (SUPERSAMPLE, 2) if discs * s * s <= DISC_BUDGET), 1)
-    scale = size / CANVAS_SIZE * sample
-    big = Image.new("L", (size * sample, size * sample), 0)
+    along the brush's curves as the canvas draws them (scaled by size / CANVAS_SIZE), anti-aliased.
+
+    Each stroke is a row of pen discs close together along its path, drawn at SUPERSAMPLE times the size and averaged
+    down. PIL's own wide lines are not used: they land up to half a canvas pixel off their points at some slopes.
+    """
+    scale = size / CANVAS_SIZE * SUPERSAMPLE
+    big = Image.new("L", (size * SUPERSAMPLE, size * SUPERSAMPLE), 0)
     draw = ImageDraw.Draw(big)
-    for line, width in zip(lines, drawing.widths):
-        line = line * scale - 0.5  # (K, 2): PIL puts pixel k's centre at k
-        w = width * scale
-        draw.line([tuple(p) for p in line], fill=255, width=max(1, round(w)))
-        r = w / 2 - 0.5  # PIL's ellipse covers the pixels at both ends of its box: 2r + 1 = w pixels across
-        for x, y in line:
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    ink = np.asarray(big.reduce(sample) if sample > 1 else big)  # (size, size): each pixel its block's mean
+    for stroke, width in zip(drawing.strokes, drawing.widths):
+        w = max(1, round(width * scale))  # the disc's diameter in pixels
+        # discs w / 8 apart: the edge between two dips in by under 1% of the radius (0.16 pixels at the widest pen)
+        centres = _along(_flatten(_brush_path(stroke, width)) * scale - 0.5, step=max(1.0, w / 8))  # (K, 2)
+        # PIL's pixel k has its centre at k, and PIL truncates a box to whole pixels: each box is rounded here, so
+        # that every disc, w pixels across with both ends in, lands centred on its point within half a pixel
+        for x, y in np.unique(np.floor(centres - (w - 1) / 2 + 0.5).astype(np.int64), axis=0):
+            draw.ellipse((x, y, x + w - 1, y + w - 1), fill=255)
+    ink = np.asarray(big.reduce(SUPERSAMPLE))  # (size, size): each pixel its block's mean
     rgba = np.empty((size, size, 4), np.uint8)
     rgba[..., :3] = ink[..., None]
     rgba[..., 3] = 255
     return rgba
+
+
+def _along(line: np.ndarray, step: float) -> np.ndarray:
+    """Points along a polyline (K, 2), its vertices and at most `step` apart between them."""
+    gaps = np.ceil(np.hypot(*np.diff(line, axis=0).T) / step).clip(1).astype(np.int64)  # (K-1,) pieces per segment
+    segment = np.repeat(np.arange(len(gaps)), gaps)  # (P,)
+    t = ((np.arange(len(segment)) - np.repeat(np.cumsum(gaps) - gaps, gaps)) / gaps[segment])[:, None]
+    return np.vstack([line[segment] + (line[segment + 1] - line[segment]) * t, line[-1:]])
 
 
 def _flatten(path) -> np.ndarray:
@@ -660,7 +666,7 @@ def _parse_number(text: str, setting: Setting, whole: bool):
     if not (_INT if whole else _FLOAT).fullmatch(text):
         return None
     value = int(text) if whole else float(text)
-    return value if math.isfinite(value) and setting.low <= value <= setting.high else None
+    return value if setting.low <= value <= setting.high else None  # an overflow to inf is out of range too
 
 
 def _plain(number: float) -> str:
