@@ -456,8 +456,9 @@ class _Reader:
 def to_fabric(drawing: SharedDrawing) -> dict:
     """The Fabric.js JSON for `st_canvas(initial_drawing=...)`: each stroke the path the canvas's own pencil brush
     makes from those samples, white, with round caps and joins, at its width, with every field the canvas writes for
-    its own strokes (only `type` and `path` are needed to load; without `fill: None` and the round caps and joins,
-    Fabric's defaults would fill the path black and square its ends).
+    its own strokes. Fabric needs only `type` and `path` to load a path (it places it by its points when `left` and
+    `top` are missing), but shows it as the pen's stroke only with `stroke`, `strokeWidth`, `fill: None` and round
+    caps and joins: its defaults are no stroke, a black fill, butt caps and mitred joins.
 
     The canvas (streamlit-drawable-canvas 0.13) behaves so with it, as its frontend's source reads and a browser
     showed: on its first run it draws this JSON and sends nothing back, so until the visitor draws, the canvas's
