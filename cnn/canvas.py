@@ -17,6 +17,9 @@ from PIL import Image
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_STROKES = 100  # the most strokes the page reads on one canvas: no digit needs as many, and each adds ~5 kB
+CANVAS_SIZE = 280  # the canvas's side, in pixels
+PEN_WIDTHS = (6, 40)  # the narrowest and widest pen the page's slider offers, in canvas pixels
+DEFAULT_PEN = 20  # on a 280-pixel canvas this becomes MNIST's 2-3 pixel strokes once the digit is fitted to 20x20
 
 
 class CanvasError(ValueError):

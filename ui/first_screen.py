@@ -7,7 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from cnn.canvas import MAX_STROKES, CanvasError, read_drawing, strokes_in_state
+from cnn.canvas import CANVAS_SIZE, DEFAULT_PEN, MAX_STROKES, PEN_WIDTHS, CanvasError, read_drawing, strokes_in_state
 from cnn.data import IMAGE_SIZE
 from cnn.explain import UNSURE_BELOW
 from cnn.model import ONE_PASS, READING, page_reading
@@ -20,9 +20,6 @@ from ui.markdown import literal
 from ui.resources import metadata, network
 from ui.style import CANVAS_HINT
 from ui.state import CANVAS, PEN
-
-CANVAS_SIZE = 280
-DEFAULT_PEN = 20  # on a 280-pixel canvas this becomes MNIST's 2-3 pixel strokes once the digit is fitted to 20x20
 
 
 def canvas_ui(st_canvas):
@@ -43,7 +40,7 @@ def canvas_ui(st_canvas):
     )
     answer = st.empty()
     pen, clear = st.columns([2, 1], vertical_alignment="bottom")  # Clear keeps its label whole on a tablet too
-    pen.slider("Pen width", 6, 40, DEFAULT_PEN, key=PEN, help="About 20 gives strokes like MNIST's once scaled down.")
+    pen.slider("Pen width", *PEN_WIDTHS, DEFAULT_PEN, key=PEN, help="About 20 gives strokes like MNIST's once scaled down.")
     with clear:
         clear_button()
     if full:
