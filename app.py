@@ -10,7 +10,7 @@ from streamlit_drawable_canvas import st_canvas  # importable only inside a run 
 from cnn.features import read_with_maps
 from cnn.model import count_parameters
 from ui.drawings import label_ui, personal_reading_ui
-from ui import chapters
+from ui import chapters, links
 from ui.first_screen import canvas_ui, dense_reading_ui, prediction_ui, read_canvas, seen_ui, short_answer_html
 from ui.parts import Drawing
 from ui.resources import drawings_store, guarded, model_or_error, weights_sha256
@@ -25,10 +25,11 @@ def drawing_ui(model, model_error: str | None) -> Drawing:
     draw, seen, predicted = st.columns([1.05, 0.95, 1.3], gap="medium")
     with draw:
         st.markdown("## 1 · Draw")
-        result, answer = canvas_ui(st_canvas)
+        result, answer = canvas_ui(st_canvas, links.initial_drawing(), links.forget_shared)
     rgba, image, problem, not_read, advice = None, None, None, None, None
     with guarded("Reading the drawing"):
-        rgba, image, problem, not_read, advice = read_canvas(result)
+        shared = links.shared()
+        rgba, image, problem, not_read, advice = read_canvas(result, shared[1] if shared else None)
     probs, maps = (None, None)
     if image is not None and model is not None and not_read is None:
         with guarded("The prediction"):
@@ -55,6 +56,7 @@ def drawing_ui(model, model_error: str | None) -> Drawing:
 def main() -> None:
     st.set_page_config(page_title="How a convnet reads your handwriting", page_icon="✍️", layout="wide")
     init_state()
+    links.read_once()  # before any widget: a shared link sets the drawing and the settings
     st.html(PAGE_CSS)
     st.title("How a convnet reads your handwriting")
     model, model_error = model_or_error()
@@ -63,12 +65,14 @@ def main() -> None:
         f"{size} convolutional network, trained on MNIST, reads your digit live. Below it, a lesson in "
         f"{len(chapters.CHAPTERS)} chapters on how it does, each with your drawing."
     )
+    links.notes_ui()
     drawing = drawing_ui(model, model_error)
     st.divider()
     index, note = chapters.current()
     if note:
         st.caption(note)
     chapters.nav_ui(index)
+    links.share_ui(index)
     chapters.chapter_ui(index, drawing)
     rerun_on_reconnect()
 

@@ -43,9 +43,15 @@ const canvasButton = (title) => {
   return null;
 };
 
-export default function ({ parentElement }) {
+export default function ({ parentElement, data, setTriggerValue }) {
   const clear = parentElement.querySelector('button.clear');
-  clear.onclick = () => { const reset = canvasButton('Reset canvas & history'); if (reset) reset.click(); };
+  // A drawing a link brought is the canvas's starting point, which its reset goes back to: the server then starts
+  // the canvas empty instead.
+  clear.onclick = () => {
+    if (data && data.shared) { setTriggerValue('clear', Date.now()); return; }
+    const reset = canvasButton('Reset canvas & history');
+    if (reset) reset.click();
+  };
 
   if (window.__digitFastSend) return;
   window.__digitFastSend = true;
@@ -97,6 +103,7 @@ export default function ({ parentElement }) {
 _component = st.components.v2.component("digit-page.canvas-tools", html=HTML, css=CSS, js=JS)
 
 
-def clear_button() -> None:
-    """The Clear button; mounting it also installs the fast send (its listeners are installed a single time)."""
-    _component(key="canvas-tools", width="stretch")
+def clear_button(shared: bool = False, on_clear_shared=None) -> None:
+    """The Clear button; mounting it also installs the fast send (its listeners are installed a single time).
+    `shared`: the canvas started from a link's drawing, and Clear calls `on_clear_shared` on the server."""
+    _component(key="canvas-tools", width="stretch", data={"shared": shared}, on_clear_change=on_clear_shared)

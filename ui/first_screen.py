@@ -22,10 +22,11 @@ from ui.style import CANVAS_HINT
 from ui.state import CANVAS, PEN
 
 
-def canvas_ui(st_canvas):
+def canvas_ui(st_canvas, initial_drawing: dict | None = None, on_clear_shared=None):
     """The canvas with its pen and Clear controls; returns what the canvas sent, to be read by cnn.canvas, and a place
     right under the canvas for the short answer a phone shows there. `st_canvas` is the component, which app.py
-    imports: it can only be imported inside a run of the page."""
+    imports: it can only be imported inside a run of the page. `initial_drawing`: the Fabric.js JSON of a drawing a
+    link brought, which the canvas starts from; Clear then calls `on_clear_shared`."""
     full = strokes_in_state(st.session_state.get(CANVAS)) >= MAX_STROKES
     result = st_canvas(
         stroke_width=st.session_state.get(PEN, DEFAULT_PEN),
@@ -37,12 +38,13 @@ def canvas_ui(st_canvas):
         return_image_data=True,
         key=CANVAS,
         disabled=full,  # each stroke makes the canvas's message larger: a full canvas takes no more until cleared
+        initial_drawing=initial_drawing,
     )
     answer = st.empty()
     pen, clear = st.columns([2, 1], vertical_alignment="bottom")  # Clear keeps its label whole on a tablet too
     pen.slider("Pen width", *PEN_WIDTHS, DEFAULT_PEN, key=PEN, help="About 20 gives strokes like MNIST's once scaled down.")
     with clear:
-        clear_button()
+        clear_button(initial_drawing is not None, on_clear_shared)
     if full:
         st.info(f"The canvas holds {MAX_STROKES} strokes, the most it takes: press Clear to draw again.")
     else:
@@ -106,13 +108,18 @@ def dense_reading_ui(image: np.ndarray) -> None:
                    "below and see which one still reads it.")
 
 
-def read_canvas(result) -> tuple[np.ndarray | None, np.ndarray | None, str | None, str | None, str | None]:
+def read_canvas(
+    result, shared: np.ndarray | None = None
+) -> tuple[np.ndarray | None, np.ndarray | None, str | None, str | None, str | None]:
     """The RGBA drawing, the image the network sees, why it cannot be read, why it is not read as a digit, and advice
-    when the pen is bold for the digit's size."""
+    when the pen is bold for the digit's size. `shared`: the RGBA of a drawing a link brought, read until the canvas
+    sends an image of its own (it draws a link's drawing without sending one)."""
     try:
         rgba, _ = read_drawing(result, CANVAS_SIZE, CANVAS_SIZE)
     except CanvasError as e:
         return None, None, str(e), None, None
+    if rgba is None and shared is not None:
+        rgba = shared
     if rgba is None:
         return None, None, None, None, None
     try:
