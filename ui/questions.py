@@ -159,7 +159,7 @@ def ask(question: Question) -> None:
             if question.choices:
                 guess = st.radio("Your answer", question.choices, index=None, key=f"guess_{question.key}")
             else:
-                guess = st.number_input("Your answer", value=None, step=1.0, format="%.12g",
+                guess = st.number_input("Your answer", value=None, step=1.0, format="%.12g", width=260,
                                         key=f"guess_{question.key}")
             if st.form_submit_button("Check my answer"):
                 if guess is None:
