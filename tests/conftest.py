@@ -10,6 +10,24 @@ import pytest
 
 from cnn import data
 
+# The tests that take a minute or more on 2 cores (make test-all's --durations lists them). Run first, they overlap
+# each other and the short tests fill in around them; run last, in the order found, the longest ends alone while the
+# other workers wait.
+LONGEST = (
+    "test_clearing_as_the_answer_appears_never_blanks_the_page", "test_an_oversized_canvas_message_is_refused",
+    "test_four_sessions_each_see_their_own_digit", "test_the_shipped_robustness_figures_are_those",
+    "test_walk_every_chapter_answering_each_question", "test_label_drawings_save_them_see_the_gallery",
+    "test_two_replicas_keep_their_sessions", "test_a_waiting_tab_gets_its_turn",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The longest tests first, in the order listed; the rest as collected."""
+    def rank(item) -> int:
+        return next((k for k, name in enumerate(LONGEST) if item.name.startswith(name)), len(LONGEST))
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:

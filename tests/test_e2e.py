@@ -351,6 +351,7 @@ def test_an_accessibility_audit_finds_nothing_serious_before_or_after_drawing_wi
         alts: set[str] = set()
         for chapter in CHAPTERS:
             pagedriver.open_chapter(page, chapter.slug)
+            pagedriver.wait_for_still(page)  # the first screen's figures too, before the audit
             for part in chapter.parts:
                 pagedriver.open_part(page, part)  # each part of the chapter has run
             name = chapter.title
