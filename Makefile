@@ -34,9 +34,10 @@ test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -m "not full"
 
 # everything: the browser suites, nginx, PostgreSQL, the hostile and load tests too, three tests at a time
-# (most of those tests wait on browsers and servers); the 25 slowest are listed at the end
+# (most of those tests wait on browsers and servers), handed out two at a time, the longest first (tests/conftest.py),
+# so that no worker holds a queue of long ones while the others wait; the 25 slowest are listed at the end
 test-all: $(VENV)/.test-installed
-	$(BIN)/python -m pytest -n 3 --dist load --durations=25
+	$(BIN)/python -m pytest -n 3 --dist load --maxschedchunk 2 --durations=25
 
 # N replicas behind nginx on PORT (sticky sessions, health checks, one drawings store); Ctrl-C stops them all
 serve: $(VENV)/.run-installed

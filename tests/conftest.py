@@ -10,9 +10,9 @@ import pytest
 
 from cnn import data
 
-# The tests that take a minute or more on 2 cores (make test-all's --durations lists them). Run first, they overlap
-# each other and the short tests fill in around them; run last, in the order found, the longest ends alone while the
-# other workers wait.
+# The tests that take a minute or more on 2 cores (make test-all's --durations lists them). Handed out first, two at a
+# time (make test-all's --maxschedchunk 2), they overlap each other and the short tests fill in around them; handed
+# out last, the longest ends alone while the other workers wait.
 LONGEST = (
     "test_clearing_as_the_answer_appears_never_blanks_the_page", "test_an_oversized_canvas_message_is_refused",
     "test_four_sessions_each_see_their_own_digit", "test_the_shipped_robustness_figures_are_those",
