@@ -20,6 +20,8 @@ from ui.parts import Drawing
 from ui.resources import metadata, snapshot_models_shipped
 from ui.state import GUESSES
 
+GUESS_BOUND = 1e12  # a guess is shown back in words: no answer here comes near, and 1e308 would be 309 digits
+
 
 @dataclass(frozen=True)
 class Question:
@@ -159,8 +161,8 @@ def ask(question: Question) -> None:
             if question.choices:
                 guess = st.radio("Your answer", question.choices, index=None, key=f"guess_{question.key}")
             else:
-                guess = st.number_input("Your answer", value=None, step=1.0, format="%.12g", width=260,
-                                        key=f"guess_{question.key}")
+                guess = st.number_input("Your answer", value=None, min_value=-GUESS_BOUND, max_value=GUESS_BOUND,
+                                        step=1.0, format="%.12g", width=260, key=f"guess_{question.key}")
             if st.form_submit_button("Check my answer"):
                 if guess is None:
                     st.caption("Give an answer first: a guess is fine.")
