@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import io
+
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from cnn.augment import BLUR_SIZES, affine_of
 from cnn.data import IMAGE_SIZE
@@ -15,6 +20,20 @@ from cnn.preprocess import BOX, CENTRE, preprocess_steps
 from ui.alt import chart, heat_alt, probabilities_alt
 from ui.figures import overlay_figure, percent, probability_figure
 from ui.markdown import literal
+
+
+def inline_image(img: np.ndarray, caption: str) -> str:
+    """A grey image in [0, 1] with its caption, as HTML carrying the PNG itself. Not st.image, whose picture the
+    browser fetches from the server afterwards: a Clear or a stroke that arrives first drops it there, and the fetch
+    fails (404) while the page is still drawing the old run."""
+    buf = io.BytesIO()
+    Image.fromarray((np.clip(img, 0, 1) * 255).round().astype(np.uint8)).save(buf, format="PNG")
+    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    text = html.escape(caption)
+    return (f'<figure style="margin:0"><img src="{src}" alt="Your drawing, {text}" '
+            'style="width:100%;image-rendering:pixelated;display:block">'
+            '<figcaption style="font-size:0.875rem;text-align:center;padding-top:0.25rem;'
+            f'color:color-mix(in srgb, currentColor 75%, transparent)">{text}</figcaption></figure>')
 
 
 def enlarge(img: np.ndarray, side: int = 140) -> np.ndarray:
@@ -103,7 +122,7 @@ def steps_ui(model: ConvNet | None, rgba: np.ndarray, meta: dict) -> None:
         else (enlarge(steps.final), "not centred")
     )
     for col, (img, caption) in zip(st.columns(len(panels)), panels):
-        col.image(img, caption=caption, clamp=True, width="stretch", alt=f"Your drawing, {caption}")
+        col.html(inline_image(img, caption))
     if model is None:
         return
     probs = page_reading(model, steps.final)[0]
