@@ -11,7 +11,9 @@ from cnn.features import read_with_maps
 from cnn.model import count_parameters
 from ui.drawings import label_ui, personal_reading_ui
 from ui import chapters, links
-from ui.first_screen import canvas_ui, dense_reading_ui, prediction_ui, read_canvas, seen_ui, short_answer_html
+from ui.first_screen import (
+    canvas_ui, dense_reading_ui, prediction_ui, read_canvas, seen_ui, short_answer_html, unlike_digits,
+)
 from ui.parts import Drawing
 from ui.resources import drawings_store, guarded, model_or_error, weights_sha256
 from ui.serving import rerun_on_reconnect
@@ -34,11 +36,14 @@ def drawing_ui(model, model_error: str | None) -> Drawing:
     if image is not None and model is not None and not_read is None:
         with guarded("The prediction"):
             probs, maps = read_with_maps(model, image)
+    unlike = None
     if probs is not None:
         answer.html(short_answer_html(probs))
+        with guarded("The not-a-digit check"):
+            unlike = unlike_digits(maps)
     with predicted:  # written first, though shown third: the answer reaches the screen before the figures
         st.markdown("## 3 · What it reads")
-        prediction_ui(probs, model_error, not_read, advice)
+        prediction_ui(probs, model_error, not_read, advice, unlike)
         if probs is not None:
             with guarded("The dense network's reading"):
                 dense_reading_ui(image)
@@ -50,7 +55,7 @@ def drawing_ui(model, model_error: str | None) -> Drawing:
         st.markdown("## 2 · What the network sees")
         seen_ui(image, problem)
     # a drawing not read as a digit is not explained: the parts would explain a reading the page does not make
-    return Drawing(model, rgba, None if not_read else image, probs, maps, not_read)
+    return Drawing(model, rgba, None if not_read else image, probs, maps, not_read, unlike)
 
 
 def main() -> None:

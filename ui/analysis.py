@@ -12,6 +12,7 @@ from PIL import Image
 
 from cnn.augment import BLUR_SIZES, affine_of
 from cnn.data import IMAGE_SIZE
+from cnn import atlas as atlas_module
 from cnn.explain import (
     MC_SAMPLES, NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_SCORE, UNSURE_BELOW, grad_cam, input_gradient, mc_dropout, occlusion,
 )
@@ -20,6 +21,7 @@ from cnn.preprocess import BOX, CENTRE, preprocess_steps
 from ui.alt import chart, heat_alt, probabilities_alt
 from ui.figures import overlay_figure, percent, probability_figure
 from ui.markdown import literal
+from ui.resources import atlas
 
 
 def inline_image(img: np.ndarray, caption: str) -> str:
@@ -169,7 +171,43 @@ def flag_figures(meta: dict) -> tuple[str, str]:
     return reliability, rates
 
 
-def sure_ui(model: ConvNet, image: np.ndarray, meta: dict) -> None:
+def atlas_figures(meta: dict, threshold: float | None) -> str:
+    """From the weights' metadata: how often the not-a-digit check (cnn.atlas) flags each set bench/not_a_digit.py
+    measured it on. Empty where it measured another threshold than the atlas's."""
+    a = meta.get("atlas")
+    if threshold is None or not isinstance(a, dict) or a.get("threshold") != round(threshold, 4):
+        return ""
+    r = a.get("flag_rates") if isinstance(a.get("flag_rates"), dict) else {}
+    named = [("validation", "MNIST's validation digits"), ("test", "its test digits"),
+             ("pen strokes", "the project's drawn digits"), ("scikit-learn", "scikit-learn's scanned digits"),
+             ("fashion", "Fashion-MNIST's clothes"), ("handwritten letters", "letters no digit resembles, drawn"),
+             ("printed letters", "the same letters, printed"), ("symbols", "symbols such as + # ☆ ⌂"),
+             ("scribbles", "scribbles")]
+    found = [f"{r[k]:.1%} of {name}" for k, name in named if isinstance(r.get(k), float)]
+    return f" Measured by bench/not_a_digit.py, it flags {', '.join(found)}." if found else ""
+
+
+def not_a_digit_ui(unlike: bool | None, meta: dict) -> None:
+    """How the first screen's not-a-digit check works, with its measured rates and its verdict on this drawing."""
+    found, why = atlas()
+    if found is None:
+        st.caption(f"The first screen's not-a-digit check is off: {literal(why)}")
+        return
+    verdict = ("looks like none of them" if unlike else "lies near some of them") if unlike is not None else "is not checked"
+    st.markdown(
+        f"**Not a digit?** The first screen compares your drawing with {len(found):,} of MNIST's training digits in "
+        f"the features the network's last layer reads: the {found.projection.shape[0]:,} numbers of pool2, scaled to "
+        f"length 1 and projected onto the {found.projection.shape[1]} directions in which the training digits vary "
+        f"most. If even the {atlas_module.NEIGHBOUR}th nearest training digit is far from it (a cosine distance above "
+        f"{found.threshold:.3f}, which {atlas_module.FALSE_FLAGS:.2%} of the validation digits exceed), the page says "
+        f"the drawing looks like no digit the network knows. Yours {verdict}."
+        + literal(atlas_figures(meta, found.threshold))
+        + " Dropout's disagreement above is a different signal: it measures doubt between digits, and misses many "
+        "shapes the network is sure of, such as a letter it confidently reads as a 4."
+    )
+
+
+def sure_ui(model: ConvNet, image: np.ndarray, meta: dict, unlike: bool | None = None) -> None:
     mc = mc_dropout(model, image)
     top = int(mc.mean.argmax())
     votes = np.bincount(mc.samples.argmax(1), minlength=10)
@@ -195,8 +233,8 @@ def sure_ui(model: ConvNet, image: np.ndarray, meta: dict) -> None:
     others = ", ".join(f"{d} ({v}×)" for d, v in enumerate(votes) if v and d != top)
     if mc.not_a_digit:
         st.warning(
-            "This does not look much like a digit to the network: which features it loses changes its answer, so "
-            f"its reading is much less reliable than usual.{reliability}"
+            "The passes disagree strongly: which features dropout silences changes the answer, so this reading is "
+            f"much less reliable than usual.{reliability}"
         )
     elif votes[top] == MC_SAMPLES:
         st.success(f"The passes agree: all {MC_SAMPLES} read {a_digit(top)}.")
@@ -212,6 +250,7 @@ def sure_ui(model: ConvNet, image: np.ndarray, meta: dict) -> None:
         f"were chosen on such data by bench/not_a_digit.py). Entropy of the mean prediction: "
         f"{mc.scores['entropy']:.2f} nats."
     )
+    not_a_digit_ui(unlike, meta)
 
 
 METHODS = ("Occlusion", "Grad-CAM on conv2", "Input gradient")

@@ -7,6 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
+from cnn import atlas as atlas_module
 from cnn.canvas import CANVAS_SIZE, DEFAULT_PEN, MAX_STROKES, PEN_WIDTHS, CanvasError, read_drawing, strokes_in_state
 from cnn.data import IMAGE_SIZE
 from cnn.explain import UNSURE_BELOW
@@ -17,7 +18,7 @@ from ui.analysis import unsure_figures
 from ui.canvas_tools import clear_button
 from ui.figures import COMPARED, NETWORK_NAMES, bars_html, image_figure, percent, probability_figure
 from ui.markdown import literal
-from ui.resources import metadata, network
+from ui.resources import atlas, metadata, network
 from ui.style import CANVAS_HINT
 from ui.state import CANVAS, PEN
 
@@ -60,8 +61,42 @@ def short_answer_html(probs: np.ndarray) -> str:
             "· more under <i>What it reads</i></div>")
 
 
+# Said wherever the page flags a drawing as not a digit: why the network gives a digit anyway.
+ALWAYS_A_DIGIT = (
+    "The network must always choose one of the ten digits, whatever it is shown: it was only ever trained to pick "
+    "among them, never to answer \"none of these\", so a letter or a doodle still gets a digit, often with a high "
+    "probability."
+)
+
+
+def unlike_digits(maps: dict | None) -> bool | None:
+    """Whether the drawing looks like none of the digits the network knows (cnn.atlas), from its pool2 features as
+    drawn; None when there are no maps or no atlas to compare with."""
+    found, _ = atlas()
+    if found is None or maps is None or "pool2" not in maps:
+        return None
+    embedded = atlas_module.project(maps["pool2"].reshape(1, -1), found.projection)
+    return bool(atlas_module.scores(found, embedded)[0] > found.threshold)
+
+
+def unlike_text(top: int, prob: float) -> str:
+    """The first screen's words for a drawing that looks like no digit the network knows, with its answer anyway."""
+    from ui.chapters import CHAPTERS, SLUGS  # here: ui.chapters imports the parts, which import this module
+
+    found, _ = atlas()
+    compared = f"the {len(found):,} training digits" if found is not None else "the training digits"
+    sure = SLUGS.index("sure")
+    return (
+        f"**This does not look like any digit the network knows.** In the features the network reads with, your "
+        f"drawing lies far from all of {compared} the page compares it with. Otherwise it would answer **{top}** "
+        f"({percent(prob)}), as below. {ALWAYS_A_DIGIT} Chapter {sure + 1}, *{CHAPTERS[sure].title}*, says how this "
+        "check works."
+    )
+
+
 def prediction_ui(
-    probs: np.ndarray | None, model_error: str | None, problem: str | None = None, advice: str | None = None
+    probs: np.ndarray | None, model_error: str | None, problem: str | None = None, advice: str | None = None,
+    unlike: bool | None = None,
 ) -> None:
     if model_error:
         st.error(f"No prediction: {literal(model_error)}")
@@ -73,10 +108,12 @@ def prediction_ui(
         st.info("Draw a digit from 0 to 9 on the black square, as large as you like. The prediction appears when you lift the pen.")
         return
     top = int(np.argmax(probs))
+    if unlike:
+        st.warning(unlike_text(top, float(probs[top])), icon="❓")
     a, b = st.columns(2)
     a.metric("Prediction", str(top))
     b.metric("Probability", percent(probs[top]), help=f"Below {UNSURE_BELOW:.0%} the page calls the network unsure.")
-    if probs[top] < UNSURE_BELOW:
+    if probs[top] < UNSURE_BELOW and not unlike:
         runner_up = int(np.argsort(probs)[-2])
         st.warning(
             f"The network is unsure: no digit reaches {UNSURE_BELOW:.0%}, so its belief is split (best guesses: "

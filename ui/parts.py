@@ -33,6 +33,7 @@ class Drawing:
     probs: np.ndarray | None  # (10,) the page's reading
     maps: dict | None  # the drawing's feature maps, by layer
     not_read: str | None  # why the drawing is not read as a digit (too small), if it is not
+    unlike: bool | None = None  # looks like none of the digits the network knows (cnn.atlas); None: not checked
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Part:
 PARTS = (
     Part("Feature maps", True, lambda d: feature_maps_ui(d.model, d.maps), True, "conv1"),
     Part("Step by step", True, lambda d: steps_ui(d.model, d.rgba, metadata()), True, "Read with these steps"),
-    Part("How sure is it?", True, lambda d: sure_ui(d.model, d.image, metadata()), True, "Monte Carlo dropout"),
+    Part("How sure is it?", True, lambda d: sure_ui(d.model, d.image, metadata(), d.unlike), True, "Monte Carlo dropout"),
     Part("Why this digit?", True, lambda d: why_ui(d.model, d.image, d.probs), True, "Evidence for the digit"),
     Part("2D convolution", True, lambda d: explorer2d_ui(d.model, d.image, d.maps), False, "Output size"),
     Part("Move it", True, lambda d: move_ui(networks(), d.image, int(d.probs.argmax()), robustness_figures()), True,

@@ -19,6 +19,7 @@ import torch.nn as nn
 
 from classroom.drawings import DrawingsStore, store_url
 from cnn import model as model_module
+from cnn import atlas as atlas_module
 from cnn import paths, robustness
 from cnn.checkpoint import MetadataError, load_metadata
 from cnn.data import file_sha256
@@ -147,3 +148,18 @@ def metadata(name: str = "convnet") -> dict:
 def robustness_figures() -> dict | None:
     """The measured accuracy of every network on MNIST's test digits moved, if it was measured on these weights."""
     return _load_robustness(tuple(mtime(p) for p in paths.shipped_networks().values()) + (mtime(paths.ROBUSTNESS),))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _load_atlas(path: str, mtime: float, weights_mtime: float) -> atlas_module.Atlas:
+    """The default weights' atlas of training digits, read once per version of either file; shared: never mutate."""
+    return atlas_module.load_atlas(path, file_sha256(paths.DEFAULT_WEIGHTS))
+
+
+def atlas() -> tuple[atlas_module.Atlas | None, str | None]:
+    """The default weights' atlas of training digits (cnn.atlas), or why there is none."""
+    path = atlas_module.atlas_path(paths.DEFAULT_WEIGHTS)
+    try:
+        return _load_atlas(str(path), mtime(path), mtime(paths.DEFAULT_WEIGHTS)), None
+    except atlas_module.AtlasError as e:
+        return None, str(e)
