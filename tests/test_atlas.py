@@ -141,3 +141,32 @@ def test_without_an_atlas_the_page_reads_on_and_checks_nothing(tmp_path, monkeyp
     at = run_app(handwritten_letter("E", np.random.default_rng(5)))
     assert not at.exception and metric(at, "Prediction") is not None
     assert not [w for w in at.warning if "does not look like any digit" in w.value]
+
+
+def test_the_part_shows_the_nearest_training_digits_by_the_distances_it_states(shipped, net):
+    """Among the digits it knows, in AppTest: each row's captions are the labels and distances of the 8 nearest
+    atlas digits, found here again by brute force in numpy (features) and in pixels."""
+    import re
+
+    import torch
+
+    drawn = draw_digit(3)
+    at = run_app(drawn, part="Among the digits it knows")
+    assert not at.exception
+    rows = [h.proto.body for h in at.get("html") if "grid-template-columns:repeat(8" in h.proto.body]
+    assert len(rows) == 2
+    captions = [re.findall(r"<figcaption[^>]*>(\d) · ([\d.]+)</figcaption>", r) for r in rows]
+    image = canvas_to_mnist(drawn)
+    with torch.inference_mode():
+        f = net.features(torch.as_tensor(image)[None, None]).numpy()
+    z = f / np.linalg.norm(f) @ shipped.projection
+    cos = 1 - (z / np.linalg.norm(z)) @ shipped.features.T
+    by_features = np.argsort(cos[0])[:8]
+    pixels = np.sqrt(((shipped.images.reshape(len(shipped), -1) / 255 - image.reshape(1, -1)) ** 2).sum(1))
+    by_pixels = np.argsort(pixels)[:8]
+    assert [int(label) for label, _ in captions[0]] == shipped.labels[by_features].tolist()
+    np.testing.assert_allclose([float(d) for _, d in captions[0]], cos[0][by_features], atol=1.5e-3)
+    assert [int(label) for label, _ in captions[1]] == shipped.labels[by_pixels].tolist()
+    np.testing.assert_allclose([float(d) for _, d in captions[1]], pixels[by_pixels], atol=0.06)
+    said = " ".join(e.value for e in [*at.info, *at.success, *at.warning])
+    assert "of the 8 nearest in features are" in said

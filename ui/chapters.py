@@ -55,8 +55,9 @@ CHAPTERS = (
             "little after each batch of digits.", start_question, ("How it learned",)),
     Chapter("sure", "How sure it is, and why",
             "A probability is not a certainty: reading your digit many times with dropout on shows how much the "
-            "network wavers, and covering parts of the drawing shows which strokes it relied on.",
-            passes_question, ("How sure is it?", "Why this digit?")),
+            "network wavers, covering parts of the drawing shows which strokes it relied on, and the training digits "
+            "nearest to it show which digits it resembles.",
+            passes_question, ("How sure is it?", "Why this digit?", "Among the digits it knows")),
     Chapter("class", "Your handwriting and the class's",
             "Your handwriting is not MNIST's: labelled drawings show where the network misreads you and the class, "
             "and a personal copy trained on yours learns your style.", mixed_question,

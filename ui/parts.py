@@ -12,6 +12,7 @@ import numpy as np
 from cnn import paths
 from cnn.model import ConvNet
 from ui.analysis import steps_ui, sure_ui, why_ui
+from ui.nearest import nearest_ui
 from ui.dense import dense_ui
 from ui.drawings import your_drawings_ui
 from ui.explorer1d import explorer_ui
@@ -50,6 +51,8 @@ PARTS = (
     Part("Step by step", True, lambda d: steps_ui(d.model, d.rgba, metadata()), True, "Read with these steps"),
     Part("How sure is it?", True, lambda d: sure_ui(d.model, d.image, metadata(), d.unlike), True, "Monte Carlo dropout"),
     Part("Why this digit?", True, lambda d: why_ui(d.model, d.image, d.probs), True, "Evidence for the digit"),
+    Part("Among the digits it knows", True, lambda d: nearest_ui(d.maps, d.image, d.probs), True,
+         "Nearest in the network's features"),
     Part("2D convolution", True, lambda d: explorer2d_ui(d.model, d.image, d.maps), False, "Output size"),
     Part("Move it", True, lambda d: move_ui(networks(), d.image, int(d.probs.argmax()), robustness_figures()), True,
          "Sweep one control"),
