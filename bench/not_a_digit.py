@@ -87,7 +87,8 @@ def candidates(model, atlas, fit: np.ndarray, fit_labels: np.ndarray):
 
     def features(images):
         with torch.inference_mode():
-            return np.concatenate([model.features(as_batch(images[i : i + 4096])).numpy() for i in range(0, len(images), 4096)])
+            batches = [model.features(as_batch(images[i : i + 4096])).numpy() for i in range(0, len(images), 4096)]
+            return np.concatenate(batches)
 
     def logits(images):
         with torch.inference_mode():
@@ -148,7 +149,8 @@ def main() -> None:
     aucs: dict[str, dict[str, float]] = {}
     for cand, score in candidates(model, atlas, fit, train_labels[: atlas_module.FIT_DIGITS]).items():
         s = {key: score(images) for key, (_, images) in sets.items()}
-        threshold = atlas.threshold if cand.startswith("atlas") else float(np.quantile(s["validation"], 1 - atlas_module.FALSE_FLAGS))
+        threshold = (atlas.threshold if cand.startswith("atlas")
+                     else float(np.quantile(s["validation"], 1 - atlas_module.FALSE_FLAGS)))
         rates[cand] = {key: float((v > threshold).mean()) for key, v in s.items()}
         aucs[cand] = {key: auroc(s["validation"], v) for key, v in s.items() if key not in digits}
         print(f"\n{cand}: flagged (AUROC against validation digits)")

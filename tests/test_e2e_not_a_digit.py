@@ -3,7 +3,6 @@ symbol, a scribble), with the digit it would otherwise answer, and says nothing 
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from cnn.atlas import not_a_digit

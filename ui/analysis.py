@@ -193,7 +193,7 @@ def not_a_digit_ui(unlike: bool | None, meta: dict) -> None:
     if found is None:
         st.caption(f"The first screen's not-a-digit check is off: {literal(why)}")
         return
-    verdict = ("looks like none of them" if unlike else "lies near some of them") if unlike is not None else "is not checked"
+    verdict = "is not checked" if unlike is None else "looks like none of them" if unlike else "lies near some of them"
     st.markdown(
         f"**Not a digit?** The first screen compares your drawing with {len(found):,} of MNIST's training digits in "
         f"the features the network's last layer reads: the {found.projection.shape[0]:,} numbers of pool2, scaled to "

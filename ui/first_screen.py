@@ -87,9 +87,9 @@ def unlike_text(top: int, prob: float) -> str:
     compared = f"the {len(found):,} training digits" if found is not None else "the training digits"
     sure = SLUGS.index("sure")
     return (
-        f"**This does not look like any digit the network knows.** In the features the network reads with, your "
-        f"drawing lies far from all of {compared} the page compares it with. Otherwise it would answer **{top}** "
-        f"({percent(prob)}), as below. {ALWAYS_A_DIGIT} Chapter {sure + 1}, *{CHAPTERS[sure].title}*, says how this "
+        f"**This does not look like any digit the network knows.** In the features the network reads with, even "
+        f"the nearest of {compared} the page compares it with are far from your drawing. Otherwise it would "
+        f"answer **{top}** ({percent(prob)}), as below. {ALWAYS_A_DIGIT} Chapter {sure + 1}, *{CHAPTERS[sure].title}*, says how this "
         "check works."
     )
 
