@@ -38,18 +38,7 @@ from cnn.checkpoint import load_metadata, write_metadata
 from cnn.data import file_sha256, load_split, read_idx, to_float
 from cnn.model import as_batch, load
 from cnn.paths import DEFAULT_WEIGHTS, FASHION_MNIST_TEST as FASHION, shown
-from cnn.preprocess import canvas_to_mnist
 from cnn.non_digits import non_digit_sets
-from cnn.strokes import random_scribble
-
-FALSE_FLAGS = 0.01  # the share of real (validation) digits the flag may wrongly catch
-
-
-def scribbles(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    out = [canvas_to_mnist(random_scribble(rng)) for _ in range(n)]
-    return np.stack([o for o in out if o is not None])
-
 
 def scores_of(model, images: np.ndarray) -> dict[str, np.ndarray]:
     return explain.uncertainty_scores(explain.mc_dropout_batch(model, images))

@@ -20,10 +20,11 @@ MC_SAMPLES = 30  # forward passes with dropout on
 # How often that happens on MNIST's test digits, and how often the network is wrong then, is measured by
 # cnn.evaluate.warnings_report and stored in the weights' metadata; the page quotes it from there.
 UNSURE_BELOW = 0.6
-# A drawing is flagged "not like a digit" when this score (one of uncertainty_scores'; higher means less like a
-# digit) is above the threshold. Chosen on data by bench/not_a_digit.py for the shipped weights: of the three scores,
-# mutual information separated MNIST's validation digits from random scribbles best (AUROC 0.957), and 1% of those
-# digits score above 0.2498. Run it again after training new weights.
+# How sure is it? warns that the passes disagree strongly when this score (one of uncertainty_scores'; higher means
+# less sure) is above the threshold. Chosen on data for the shipped weights: of the three scores, mutual information
+# separated MNIST's validation digits from random scribbles best (AUROC 0.957), and 1% of those digits score above
+# 0.2498. Whether a drawing looks like a digit at all is cnn.atlas's check, which catches far more non-digits;
+# bench/not_a_digit.py measures both.
 NOT_A_DIGIT_SCORE = "mutual_information"
 NOT_A_DIGIT_ABOVE = 0.2498
 

@@ -245,9 +245,9 @@ def sure_ui(model: ConvNet, image: np.ndarray, meta: dict, unlike: bool | None =
     if others and mc.not_a_digit:
         st.caption(f"Other answers among the passes: {others}.")
     st.caption(
-        f"Bars: mean probability over the passes; whiskers: one standard deviation. A drawing is flagged when its "
-        f"{NOT_A_DIGIT_SCORE.replace('_', ' ')} is above {NOT_A_DIGIT_ABOVE:.3f}{rates} (the score and threshold "
-        f"were chosen on such data by bench/not_a_digit.py). Entropy of the mean prediction: "
+        f"Bars: mean probability over the passes; whiskers: one standard deviation. The passes are said to disagree "
+        f"strongly when their {NOT_A_DIGIT_SCORE.replace('_', ' ')} is above {NOT_A_DIGIT_ABOVE:.3f}{rates} (a "
+        f"threshold chosen on MNIST's validation digits and scribbles). Entropy of the mean prediction: "
         f"{mc.scores['entropy']:.2f} nats."
     )
     not_a_digit_ui(unlike, meta)
