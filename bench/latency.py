@@ -18,6 +18,7 @@ import io
 import torch
 from PIL import Image
 
+from cnn import atlas as atlas_module
 from cnn.canvas import decode_png
 from cnn.conv2d import conv2d
 from cnn.explain import grad_cam, input_gradient, mc_dropout, occlusion
@@ -52,6 +53,23 @@ def a_stroke(model, dense, png: bytes):
     return read_with_maps(model, image), page_reading(dense, image)
 
 
+def unlike(atlas, maps) -> bool:
+    """The first screen's not-a-digit check, from the drawing's pool2 maps (ui.first_screen.unlike_digits)."""
+    embedded = atlas_module.project(maps["pool2"].reshape(1, -1), atlas.projection)
+    return bool(atlas_module.scores(atlas, embedded)[0] > atlas.threshold)
+
+
+def nearest(atlas, maps, image):
+    """What Among the digits it knows computes and draws: the 8 nearest in features and in pixels, as thumbnails."""
+    from ui.nearest import row_html
+
+    embedded = atlas_module.project(maps["pool2"].reshape(1, -1), atlas.projection)
+    rows, dist = atlas_module.neighbours(atlas, embedded, 8)
+    prows, pdist = atlas_module.nearest_in_pixels(atlas, image, 8)
+    return (row_html(atlas.images[rows[0]], atlas.labels[rows[0]], dist[0], "cosine"),
+            row_html(atlas.images[prows], atlas.labels[prows], pdist, "pixel"))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=200)
@@ -66,6 +84,8 @@ def main() -> None:
     Image.fromarray(canvas).save(buf, format="PNG")
     png = buf.getvalue()  # what the canvas sends
     r = args.repeats
+    atlas = atlas_module.load_atlas(atlas_module.atlas_path(shipped_networks()["convnet"]))
+    maps = feature_maps(model, image)
     rows = [
         ("decode_png: the canvas's PNG, size checked first", lambda: decode_png(png, 280, 280)),
         ("canvas_to_mnist", lambda: canvas_to_mnist(canvas)),
@@ -75,6 +95,8 @@ def main() -> None:
         ("read_with_maps: the page's reading and the drawing's maps in one batch", lambda: read_with_maps(model, image)),
         ("canvas_to_mnist + page_reading + feature_maps", lambda: the_three(model, canvas)),
         ("Step by step tab: preprocess_steps + page_reading", lambda: page_reading(model, preprocess_steps(canvas).final)),
+        ("first screen: the not-a-digit check (cnn.atlas, 20,000 training digits)", lambda: unlike(atlas, maps)),
+        ("Among the digits it knows: 8 nearest in features and in pixels, as HTML", lambda: nearest(atlas, maps, image)),
         ("How sure tab: mc_dropout (30 passes)", lambda: mc_dropout(model, image)),
         ("Why tab: occlusion (169 patches, all digits)", lambda: occlusion(model, image)),
         ("Why tab: grad_cam", lambda: grad_cam(model, image, 5)),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,6 +59,13 @@ class Atlas:
     indices: np.ndarray  # (N,) int32: each digit's row in MNIST's training set
     threshold: float  # scores above it are "not a digit"
     weights_sha256: str  # of the weights whose features these are
+    pixels: np.ndarray = field(init=False, repr=False)  # (N, 784) float32 in [0, 1]: the images, for searching
+    pixel_norms: np.ndarray = field(init=False, repr=False)  # (N,) their squared lengths
+
+    def __post_init__(self) -> None:
+        pixels = self.images.reshape(len(self.images), -1).astype(np.float32) / 255
+        object.__setattr__(self, "pixels", pixels)
+        object.__setattr__(self, "pixel_norms", (pixels**2).sum(1))
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -108,10 +115,11 @@ def scores(atlas: Atlas, embedded: np.ndarray) -> np.ndarray:
 def nearest_in_pixels(atlas: Atlas, image: np.ndarray, n: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """The n atlas digits nearest to one (28, 28) image in raw pixels: rows of the atlas and Euclidean distances,
     pixels in [0, 1], nearest first."""
-    flat = torch.as_tensor(atlas.images.reshape(len(atlas), -1), dtype=torch.float32) / 255
-    d = torch.cdist(torch.as_tensor(image, dtype=torch.float32).reshape(1, -1), flat)[0]
-    top = d.topk(n, largest=False)
-    return top.indices.numpy(), top.values.numpy()
+    x = np.asarray(image, np.float32).reshape(-1)
+    squared = atlas.pixel_norms + float(x @ x) - 2 * (atlas.pixels @ x)  # |a - x|^2 = |a|^2 + |x|^2 - 2 a.x
+    rows = np.argpartition(squared, n)[:n]
+    rows = rows[np.argsort(squared[rows], kind="stable")]
+    return rows, np.sqrt(np.maximum(squared[rows], 0))
 
 
 def build(model, images: np.ndarray, labels: np.ndarray, validation: np.ndarray, weights_sha256: str,
@@ -129,7 +137,7 @@ def build(model, images: np.ndarray, labels: np.ndarray, validation: np.ndarray,
     atlas = Atlas(projection, features, np.asarray(images[rows], np.uint8), np.asarray(labels[rows], np.uint8),
                   rows.astype(np.int32), threshold=0.0, weights_sha256=weights_sha256)
     threshold = float(np.quantile(scores(atlas, embed(model, validation, projection)), 1 - FALSE_FLAGS))
-    return Atlas(**{**atlas.__dict__, "threshold": threshold})
+    return replace(atlas, threshold=threshold)
 
 
 def save(atlas: Atlas, path: str | Path) -> None:
