@@ -352,6 +352,9 @@ def test_an_accessibility_audit_finds_nothing_serious_before_or_after_drawing_wi
         for chapter in CHAPTERS:
             pagedriver.open_chapter(page, chapter.slug)
             pagedriver.wait_for_still(page)  # the first screen's figures too, before the audit
+            # plotly's code can still be starting on a loaded machine when the page has been still for a moment
+            page.wait_for_function("() => document.querySelector('[data-testid=\"stPlotlyChart\"]') !== null",
+                                   timeout=30_000)
             for part in chapter.parts:
                 pagedriver.open_part(page, part)  # each part of the chapter has run
             name = chapter.title
