@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import io
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -59,15 +60,21 @@ def unlike(atlas, maps) -> bool:
     return bool(atlas_module.scores(atlas, embedded)[0] > atlas.threshold)
 
 
-def nearest(atlas, maps, image):
-    """What Among the digits it knows computes and draws: the 8 nearest in features and in pixels, as thumbnails."""
-    from ui.nearest import row_html
+def nearest(atlas, maps, image, shown):
+    """What Among the digits it knows computes and draws on a stroke: the 8 nearest in features and in pixels as
+    thumbnails, the drawing placed on both maps, and both maps' figures as the JSON sent to the browser. `shown`:
+    the maps' digits, placed once per server."""
+    from ui.nearest import among, placed, row_html
 
     embedded = atlas_module.project(maps["pool2"].reshape(1, -1), atlas.projection)
     rows, dist = atlas_module.neighbours(atlas, embedded, 8)
     prows, pdist = atlas_module.nearest_in_pixels(atlas, image, 8)
+    you_f, you_p = (p[0] for p in atlas.place(embedded, image[None]))
+    on_features, on_pixels, labels, base_f, base_p = shown
     return (row_html(atlas.images[rows[0]], atlas.labels[rows[0]], dist[0], "cosine"),
-            row_html(atlas.images[prows], atlas.labels[prows], pdist, "pixel"))
+            row_html(atlas.images[prows], atlas.labels[prows], pdist, "pixel"),
+            placed(base_f, you_f).to_json(), placed(base_p, you_p).to_json(),
+            among(on_features, labels, you_f), among(on_pixels, labels, you_p))
 
 
 def main() -> None:
@@ -86,6 +93,11 @@ def main() -> None:
     r = args.repeats
     atlas = atlas_module.load_atlas(atlas_module.atlas_path(shipped_networks()["convnet"]))
     maps = feature_maps(model, image)
+    s = atlas.shown_on_map()
+    from ui.nearest import base_map
+
+    on_maps = [np.round(p, 3) for p in atlas.place(atlas.features[s], atlas.images[s])]
+    shown = (*on_maps, atlas.labels[s], *(base_map(p, atlas.labels[s]) for p in on_maps))  # once per server
     rows = [
         ("decode_png: the canvas's PNG, size checked first", lambda: decode_png(png, 280, 280)),
         ("canvas_to_mnist", lambda: canvas_to_mnist(canvas)),
@@ -96,7 +108,8 @@ def main() -> None:
         ("canvas_to_mnist + page_reading + feature_maps", lambda: the_three(model, canvas)),
         ("Step by step tab: preprocess_steps + page_reading", lambda: page_reading(model, preprocess_steps(canvas).final)),
         ("first screen: the not-a-digit check (cnn.atlas, 20,000 training digits)", lambda: unlike(atlas, maps)),
-        ("Among the digits it knows: 8 nearest in features and in pixels, as HTML", lambda: nearest(atlas, maps, image)),
+        ("Among the digits it knows: 8 nearest two ways as HTML, two maps of 5,000 digits as JSON",
+         lambda: nearest(atlas, maps, image, shown)),
         ("How sure tab: mc_dropout (30 passes)", lambda: mc_dropout(model, image)),
         ("Why tab: occlusion (169 patches, all digits)", lambda: occlusion(model, image)),
         ("Why tab: grad_cam", lambda: grad_cam(model, image, 5)),

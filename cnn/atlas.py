@@ -7,6 +7,10 @@ dense layer reads (pool2, flattened), scaled to length 1, then projected onto th
 training digits' features vary most and scaled to length 1 again: the projection keeps the atlas small (5 MB) and
 a stroke's search fast.
 
+It also holds two maps of the digits, where a drawing can be placed as it is drawn: a linear discriminant (the two
+directions along which the ten digits' means lie farthest apart for their spread) fitted on 10,000 of the atlas's
+digits and their labels, once in the features and once in raw pixels. 5,000 other atlas digits are shown on them.
+
 A drawing's score is its cosine distance to its 5th nearest digit in the atlas: how far it lies from the digits the
 network knows. It is flagged "not a digit" when the score is above a threshold chosen on the validation digits, so
 that 0.75% of them are flagged. bench/not_a_digit.py chose this recipe among others (Monte Carlo dropout's mutual
@@ -44,6 +48,39 @@ DIMS = 128  # directions the features are projected onto
 NEIGHBOUR = 5  # the score is the distance to this nearest atlas digit
 FALSE_FLAGS = 0.0075  # the share of validation digits above the threshold
 SEED = 0
+MAP_FIT = 10_000  # atlas digits (the first) the maps' axes are fitted on
+MAP_SHOWN = 5_000  # atlas digits (the next) placed on the maps
+MAP_NEIGHBOURS = 10  # how a map's separation is measured: the share of each digit's nearest on the map sharing its label
+
+
+def discriminant_axes(x: np.ndarray, labels: np.ndarray, dims: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Linear discriminant analysis in numpy: the mean (D,) and the `dims` axes (D, dims) along which the ten labels'
+    means lie farthest apart for the spread within each label (Fisher's criterion), a little regularised."""
+    x = np.asarray(x, np.float64)
+    mean = x.mean(0)
+    within = np.zeros((x.shape[1], x.shape[1]))
+    between = np.zeros_like(within)
+    for c in np.unique(labels):
+        xc = x[labels == c]
+        d = xc - xc.mean(0)
+        within += d.T @ d
+        m = (xc.mean(0) - mean)[:, None]
+        between += len(xc) * (m @ m.T)
+    within = within / len(x) + 1e-3 * np.trace(within / len(x)) / x.shape[1] * np.eye(x.shape[1])
+    values, vectors = np.linalg.eigh(within)
+    whiten = vectors / np.sqrt(values)  # within-class spread made 1 in every direction
+    _, axes = np.linalg.eigh(whiten.T @ (between / len(x)) @ whiten)
+    return mean.astype(np.float32), (whiten @ axes[:, ::-1][:, :dims]).astype(np.float32)
+
+
+def separation(points: np.ndarray, labels: np.ndarray, k: int = MAP_NEIGHBOURS) -> float:
+    """The share of each point's k nearest others on a 2D map that carry its label (1: the labels never mix)."""
+    p, same = torch.as_tensor(points, dtype=torch.float32), 0
+    for i in range(0, len(p), 1000):  # a block of rows at a time: all the distances at once would be N^2 floats
+        d = torch.cdist(p[i : i + 1000], p)
+        d[torch.arange(len(d)), torch.arange(i, i + len(d))] = float("inf")  # not itself
+        same += int((labels[d.topk(k, largest=False).indices.numpy()] == labels[i : i + 1000, None]).sum())
+    return same / (len(p) * k)
 
 
 class AtlasError(Exception):
@@ -59,6 +96,9 @@ class Atlas:
     indices: np.ndarray  # (N,) int32: each digit's row in MNIST's training set
     threshold: float  # scores above it are "not a digit"
     weights_sha256: str  # of the weights whose features these are
+    # two maps of the digits, each a linear discriminant fitted on the first MAP_FIT atlas digits: a mean and 2 axes
+    map_features: tuple[np.ndarray, np.ndarray]  # in the atlas's features: (DIMS,), (DIMS, 2)
+    map_pixels: tuple[np.ndarray, np.ndarray]  # in raw pixels: (784,), (784, 2)
     pixels: np.ndarray = field(init=False, repr=False)  # (N, 784) float32 in [0, 1]: the images, for searching
     pixel_norms: np.ndarray = field(init=False, repr=False)  # (N,) their squared lengths
 
@@ -69,6 +109,16 @@ class Atlas:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def shown_on_map(self) -> slice:
+        """The atlas digits placed on the maps: ones the maps' axes were not fitted on."""
+        return slice(MAP_FIT, MAP_FIT + MAP_SHOWN)
+
+    def place(self, embedded: np.ndarray, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 2) places on the features' map of embedded images (N, DIMS), and on the pixels' map of the images."""
+        (fm, fa), (pm, pa) = self.map_features, self.map_pixels
+        flat = np.asarray(images, np.float32).reshape(len(images), -1)
+        return (np.asarray(embedded, np.float32) - fm) @ fa, (flat - pm) @ pa
 
 
 def atlas_path(weights: str | Path = DEFAULT_WEIGHTS) -> Path:
@@ -134,8 +184,12 @@ def build(model, images: np.ndarray, labels: np.ndarray, validation: np.ndarray,
     projection = vt[:DIMS].T.contiguous().numpy()
     rows = np.sort(np.random.default_rng(seed).choice(len(images), size, replace=False))
     features = _unit(f[torch.as_tensor(rows)] @ torch.as_tensor(projection)).numpy()
-    atlas = Atlas(projection, features, np.asarray(images[rows], np.uint8), np.asarray(labels[rows], np.uint8),
-                  rows.astype(np.int32), threshold=0.0, weights_sha256=weights_sha256)
+    kept, kept_labels = np.asarray(images[rows], np.uint8), np.asarray(labels[rows], np.uint8)
+    fit_map = slice(0, min(MAP_FIT, size))
+    map_features = discriminant_axes(features[fit_map], kept_labels[fit_map])
+    map_pixels = discriminant_axes(kept[fit_map].reshape(-1, IMAGE_SIZE * IMAGE_SIZE) / 255, kept_labels[fit_map])
+    atlas = Atlas(projection, features, kept, kept_labels, rows.astype(np.int32), threshold=0.0,
+                  weights_sha256=weights_sha256, map_features=map_features, map_pixels=map_pixels)
     threshold = float(np.quantile(scores(atlas, embed(model, validation, projection)), 1 - FALSE_FLAGS))
     return replace(atlas, threshold=threshold)
 
@@ -149,6 +203,8 @@ def save(atlas: Atlas, path: str | Path) -> None:
             f, projection=atlas.projection.astype(np.float32), features=atlas.features.astype(np.float16),
             images=atlas.images, labels=atlas.labels, indices=atlas.indices,
             threshold=np.float64(atlas.threshold), weights_sha256=np.str_(atlas.weights_sha256),
+            map_features_mean=atlas.map_features[0], map_features_axes=atlas.map_features[1],
+            map_pixels_mean=atlas.map_pixels[0], map_pixels_axes=atlas.map_pixels[1],
         )
         f.flush()
         os.fsync(f.fileno())
@@ -168,12 +224,15 @@ def load_atlas(path: str | Path, weights_sha256: str | None = None) -> Atlas:
                 projection=z["projection"].astype(np.float32), features=z["features"].astype(np.float32),
                 images=z["images"], labels=z["labels"], indices=z["indices"],
                 threshold=float(z["threshold"]), weights_sha256=str(z["weights_sha256"]),
+                map_features=(z["map_features_mean"], z["map_features_axes"]),
+                map_pixels=(z["map_pixels_mean"], z["map_pixels_axes"]),
             )
     except Exception as e:  # noqa: BLE001: a damaged file fails in many ways (zip, npy header, missing key)
         raise AtlasError(f"the atlas at {shown(path)} cannot be read ({type(e).__name__}): {rebuild}") from None
     n, dims = atlas.features.shape
     if (atlas.projection.shape != (atlas.projection.shape[0], dims) or atlas.images.shape != (n, IMAGE_SIZE, IMAGE_SIZE)
-            or atlas.labels.shape != (n,) or atlas.indices.shape != (n,) or not np.isfinite(atlas.threshold)):
+            or atlas.labels.shape != (n,) or atlas.indices.shape != (n,) or not np.isfinite(atlas.threshold)
+            or atlas.map_features[1].shape != (dims, 2) or atlas.map_pixels[1].shape != (IMAGE_SIZE * IMAGE_SIZE, 2)):
         raise AtlasError(f"the atlas at {shown(path)} is inconsistent: {rebuild}")
     if weights_sha256 is not None and atlas.weights_sha256 != weights_sha256:
         raise AtlasError(f"the atlas at {shown(path)} was built for other weights: {rebuild}")

@@ -171,3 +171,61 @@ def test_the_part_shows_the_nearest_training_digits_by_the_distances_it_states(s
     np.testing.assert_allclose([float(d) for _, d in captions[1]], pixels[by_pixels], atol=0.06)
     said = " ".join(e.value for e in [*at.info, *at.success, *at.warning])
     assert "of the 8 nearest in features are" in said
+
+
+def test_the_discriminant_finds_the_directions_that_part_the_labels():
+    """Three labels apart along x0 and x1 only, mixed along three noisy directions: the two axes span x0 and x1."""
+    from cnn.atlas import discriminant_axes
+
+    rng = np.random.default_rng(4)
+    labels = np.repeat(np.arange(3), 300)
+    centres = np.array([[0, 0], [4, 0], [0, 4]], float)
+    x = np.concatenate([centres[labels] + rng.normal(0, 0.5, (900, 2)), rng.normal(0, 3, (900, 3))], axis=1)
+    mean, axes = discriminant_axes(x, labels)
+    np.testing.assert_allclose(mean, x.mean(0), atol=1e-5)
+    share = np.linalg.norm(axes[:2], axis=0) / np.linalg.norm(axes, axis=0)  # of each axis, in the x0-x1 plane
+    assert (share > 0.98).all(), share
+
+
+def test_separation_is_the_share_of_nearest_neighbours_sharing_a_label():
+    from cnn.atlas import separation
+
+    rng = np.random.default_rng(5)
+    points, labels = rng.normal(size=(1500, 2)), rng.integers(0, 3, 1500)
+    d = ((points[:, None] - points[None]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    near = np.argsort(d, axis=1)[:, :10]
+    assert separation(points, labels) == pytest.approx((labels[near] == labels[:, None]).mean())
+
+
+def test_the_shipped_maps_part_the_digits_better_from_features_than_from_pixels(shipped):
+    from cnn.atlas import separation
+
+    s = shipped.shown_on_map()
+    assert s.start >= atlas_module.MAP_FIT  # shown digits are not those the maps were fitted on
+    on_features, on_pixels = shipped.place(shipped.features[s], shipped.images[s])
+    f, p = separation(on_features, shipped.labels[s]), separation(on_pixels, shipped.labels[s])
+    print(f"\nseparation on the maps: features {f:.1%}, pixels {p:.1%}")
+    assert f > 0.75 and p < 0.6
+
+
+def test_the_part_places_the_drawing_on_both_maps_and_says_its_nearest_dots(shipped, net):
+    import torch
+
+    drawn = draw_digit(7)
+    at = run_app(drawn, part="Among the digits it knows")
+    assert not at.exception
+    captions = [c.value for c in at.caption if "nearest dots" in c.value]
+    assert len(captions) == 2
+    image = canvas_to_mnist(drawn)
+    with torch.inference_mode():
+        e = atlas_module.project(net.features(torch.as_tensor(image)[None, None]), shipped.projection)
+    you, _ = shipped.place(e, image[None])
+    s = shipped.shown_on_map()
+    on_features, _ = shipped.place(shipped.features[s], shipped.images[s])
+    near = shipped.labels[s][np.argsort(((on_features - you[0]) ** 2).sum(1))[:10]]
+    from ui.analysis import a_digit
+
+    counts = np.bincount(near, minlength=10)
+    top = int(counts.argmax())
+    assert (f"{counts[top]} are {top}s" if counts[top] > 1 else f"1 is {a_digit(top)}") in captions[0]
