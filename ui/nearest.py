@@ -64,14 +64,14 @@ def nearest_ui(maps: dict, image: np.ndarray, probs: np.ndarray) -> None:
         f"The network has never seen your drawing, but it has seen digits like it. Here are the {SHOWN} of "
         f"{len(found):,} MNIST training digits nearest to yours, measured two ways."
     )
-    st.markdown("#### Nearest in the network's features")
+    st.markdown("**Nearest in the network's features**")
     st.html(row_html(found.images[rows], found.labels[rows], dist, "cosine"))
     st.caption(
         f"Distance: 1 minus the cosine between the drawing's features and each digit's: pool2's "
         f"{found.projection.shape[0]:,} numbers (what the last layer reads), scaled to length 1 and projected onto "
         f"their {found.projection.shape[1]} main directions. 0 is the same direction."
     )
-    st.markdown("#### Nearest in raw pixels")
+    st.markdown("**Nearest in raw pixels**")
     st.html(row_html(found.images[prows], found.labels[prows], pdist, "pixel"))
     st.caption("Distance: the Euclidean distance between the two 28×28 images, pixels in [0, 1].")
     f_label, f_count = majority(found.labels[rows])
@@ -143,7 +143,7 @@ def map_ui(found, embedded: np.ndarray, image: np.ndarray) -> None:
     on_features, on_pixels, labels, sep_features, sep_pixels, base_f, base_p = _maps(str(path), path.stat().st_mtime)
     you_f, you_p = (p[0] for p in found.place(embedded, image[None]))
     k = atlas_module.MAP_NEIGHBOURS
-    st.markdown("#### A map of the digits")
+    st.markdown("**A map of the digits**")
     st.markdown(
         f"{len(labels):,} training digits placed on a plane, coloured by digit, and your drawing as a star. Each map "
         "is the view that pulls the ten digits farthest apart (a linear discriminant, fitted on "
