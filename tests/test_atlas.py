@@ -212,8 +212,13 @@ def test_the_shipped_maps_part_the_digits_better_from_features_than_from_pixels(
 def test_the_part_places_the_drawing_on_both_maps_and_says_its_nearest_dots(shipped, net):
     import torch
 
+    from ui.nearest import MAP_TOGGLE
+
     drawn = draw_digit(7)
     at = run_app(drawn, part="Among the digits it knows")
+    assert not [c for c in at.caption if "nearest dots" in c.value]  # the maps are off at first
+    at.toggle(key=MAP_TOGGLE).set_value(True)
+    at = run_app(drawn, at=at, part="Among the digits it knows")
     assert not at.exception
     captions = [c.value for c in at.caption if "nearest dots" in c.value]
     assert len(captions) == 2

@@ -20,6 +20,7 @@ from ui.markdown import literal
 from ui.resources import atlas
 
 SHOWN = 8  # neighbours shown in each row
+MAP_TOGGLE = "digit_map"  # the toggle that shows the maps: off at first, as they cost the most of the part
 # ten colours told apart on a light and on a dark page (the Tableau 10 palette), one per digit
 DIGIT_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
                  "#9c755f", "#bab0ac")
@@ -87,7 +88,11 @@ def nearest_ui(maps: dict, image: np.ndarray, probs: np.ndarray) -> None:
                    "corners), not pixels in place.")
     else:
         st.info(f"{said} The features group digits by shape, pixels by where the ink lies; here both agree.")
-    map_ui(found, embedded, image)
+    st.markdown("**A map of the digits**")
+    shown = atlas_module.MAP_SHOWN
+    if st.toggle(f"Show {shown:,} training digits on two maps, with yours among them", key=MAP_TOGGLE,
+                 help=f"Two charts of {shown:,} dots each, drawn again at each stroke while they are shown."):
+        map_ui(found, embedded, image)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -143,7 +148,6 @@ def map_ui(found, embedded: np.ndarray, image: np.ndarray) -> None:
     on_features, on_pixels, labels, sep_features, sep_pixels, base_f, base_p = _maps(str(path), path.stat().st_mtime)
     you_f, you_p = (p[0] for p in found.place(embedded, image[None]))
     k = atlas_module.MAP_NEIGHBOURS
-    st.markdown("**A map of the digits**")
     st.markdown(
         f"{len(labels):,} training digits placed on a plane, coloured by digit, and your drawing as a star. Each map "
         "is the view that pulls the ten digits farthest apart (a linear discriminant, fitted on "
