@@ -23,6 +23,16 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_arrives():
+    """Ctrl-C reaches this process and the runs it starts, as from a terminal. A shell without job control starts a
+    background command (`make test-all &`) with SIGINT ignored, which Python then leaves ignored and every process it
+    starts inherits: each test here would then wait on a run that never hears its Ctrl-C."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.fixture
 def good(tmp_path):
     """A folder holding good weights and metadata (copies of the shipped ones), and their checksums."""
