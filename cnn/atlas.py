@@ -28,8 +28,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: python cnn/atlas.py
@@ -99,13 +99,16 @@ class Atlas:
     # two maps of the digits, each a linear discriminant fitted on the first MAP_FIT atlas digits: a mean and 2 axes
     map_features: tuple[np.ndarray, np.ndarray]  # in the atlas's features: (DIMS,), (DIMS, 2)
     map_pixels: tuple[np.ndarray, np.ndarray]  # in raw pixels: (784,), (784, 2)
-    pixels: np.ndarray = field(init=False, repr=False)  # (N, 784) float32 in [0, 1]: the images, for searching
-    pixel_norms: np.ndarray = field(init=False, repr=False)  # (N,) their squared lengths
 
-    def __post_init__(self) -> None:
-        pixels = self.images.reshape(len(self.images), -1).astype(np.float32) / 255
-        object.__setattr__(self, "pixels", pixels)
-        object.__setattr__(self, "pixel_norms", (pixels**2).sum(1))
+    @cached_property
+    def pixels(self) -> np.ndarray:
+        """(N, 784) float32 in [0, 1]: the images, for searching (63 MB, made when first asked for)."""
+        return self.images.reshape(len(self.images), -1).astype(np.float32) / 255
+
+    @cached_property
+    def pixel_norms(self) -> np.ndarray:
+        """(N,) the squared lengths of `pixels`."""
+        return (self.pixels**2).sum(1)
 
     def __len__(self) -> int:
         return len(self.labels)
