@@ -154,7 +154,7 @@ def test_the_part_shows_the_nearest_training_digits_by_the_distances_it_states(s
     drawn = draw_digit(3)
     at = run_app(drawn, part="Among the digits it knows")
     assert not at.exception
-    rows = [h.proto.body for h in at.get("html") if "grid-template-columns:repeat(8" in h.proto.body]
+    rows = [h.proto.body for h in at.get("html") if 'class="neighbours"' in h.proto.body]
     assert len(rows) == 2
     captions = [re.findall(r"<figcaption[^>]*>(\d) · ([\d.]+)</figcaption>", r) for r in rows]
     image = canvas_to_mnist(drawn)

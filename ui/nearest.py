@@ -39,8 +39,9 @@ def thumbnail(image: np.ndarray, label: int, distance: float, unit: str) -> str:
 
 def row_html(images: np.ndarray, labels: np.ndarray, distances: np.ndarray, unit: str) -> str:
     cells = "".join(thumbnail(i, int(l), float(d), unit) for i, l, d in zip(images, labels, distances))
-    return (f'<div style="display:grid;grid-template-columns:repeat({len(images)},minmax(0,1fr));gap:0.5rem;'
-            f'max-width:44rem">{cells}</div>')
+    # as many in a row as fit with room for their captions: all eight on a laptop, two rows on a phone
+    return ('<div class="neighbours" style="display:grid;grid-template-columns:repeat(auto-fit,minmax(3.75rem,1fr));'
+            f'gap:0.5rem;max-width:44rem">{cells}</div>')
 
 
 def majority(labels: np.ndarray) -> tuple[int, int]:
@@ -151,8 +152,8 @@ def map_ui(found, embedded: np.ndarray, image: np.ndarray) -> None:
     st.markdown(
         f"{len(labels):,} training digits placed on a plane, coloured by digit, and your drawing as a star. Each map "
         "is the view that pulls the ten digits farthest apart (a linear discriminant, fitted on "
-        f"{atlas_module.MAP_FIT:,} other training digits and their labels): on the left from the network's features, "
-        f"on the right from raw pixels. On the features' map, {sep_features:.0%} of each digit's {k} nearest dots "
+        f"{atlas_module.MAP_FIT:,} other training digits and their labels): first from the network's features, then "
+        f"from raw pixels. On the features' map, {sep_features:.0%} of each digit's {k} nearest dots "
         f"are the same digit; on the pixels' map, {sep_pixels:.0%}: the network's features pull the digits apart "
         "where pixels leave them mixed."
     )
