@@ -24,13 +24,18 @@ from ui.markdown import literal
 from ui.resources import atlas
 
 
+def png_data_url(pixels: np.ndarray) -> str:
+    """A grey uint8 image as a PNG inside a data URL, for pictures carried in the page's HTML."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 def inline_image(img: np.ndarray, caption: str) -> str:
     """A grey image in [0, 1] with its caption, as HTML carrying the PNG itself. Not st.image, whose picture the
     browser fetches from the server afterwards: a Clear or a stroke that arrives first drops it there, and the fetch
     fails (404) while the page is still drawing the old run."""
-    buf = io.BytesIO()
-    Image.fromarray((np.clip(img, 0, 1) * 255).round().astype(np.uint8)).save(buf, format="PNG")
-    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    src = png_data_url((np.clip(img, 0, 1) * 255).round().astype(np.uint8))
     text = html.escape(caption)
     return (f'<figure style="margin:0"><img src="{src}" alt="Your drawing, {text}" '
             'style="width:100%;image-rendering:pixelated;display:block">'

@@ -4,18 +4,15 @@ computes all of it)."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from PIL import Image
 
 from cnn import atlas as atlas_module
 from ui.alt import chart
-from ui.analysis import a_digit
+from ui.analysis import a_digit, png_data_url
 from ui.markdown import literal
 from ui.resources import atlas
 
@@ -28,9 +25,7 @@ DIGIT_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948
 
 def thumbnail(image: np.ndarray, label: int, distance: float, unit: str) -> str:
     """One training digit as HTML carrying its PNG, with its label and distance under it."""
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(image, np.uint8)).save(buf, format="PNG")
-    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    src = png_data_url(np.asarray(image, np.uint8))
     caption = f"{label} · {distance:.{3 if unit == 'cosine' else 1}f}"
     return (f'<figure style="margin:0"><img src="{src}" alt="A training {label}, {unit} distance {distance:.3f}" '
             'style="width:100%;image-rendering:pixelated;display:block">'
