@@ -247,13 +247,18 @@ def _shipped(weights: str, mtime: float):
     return load(weights), load_atlas(atlas_path(weights), file_sha256(Path(weights)))
 
 
+def shipped():
+    """The shipped network and its atlas, loaded once (again when the weights file changes)."""
+    return _shipped(str(DEFAULT_WEIGHTS), DEFAULT_WEIGHTS.stat().st_mtime)
+
+
 def not_a_digit(images: np.ndarray, model=None, atlas: Atlas | None = None) -> np.ndarray:
     """(N,) bool: which of the float32 (N, 28, 28) images in [0, 1] (as the page prepares them) look like none of
     the digits the network knows. Without `model` and `atlas`, the shipped network and its atlas."""
     if (model is None) != (atlas is None):
         raise ValueError("give both the model and its atlas, or neither")
     if model is None:
-        model, atlas = _shipped(str(DEFAULT_WEIGHTS), DEFAULT_WEIGHTS.stat().st_mtime)
+        model, atlas = shipped()
     images = np.asarray(images, np.float32)
     return scores(atlas, embed(model, images.reshape(-1, IMAGE_SIZE, IMAGE_SIZE), atlas.projection)) > atlas.threshold
 

@@ -117,7 +117,13 @@ def preprocess_steps(
     fit=False skips the crop and the 20x20 fit: the whole canvas is shrunk to 28x28, as naive demos do.
     centre=False leaves the digit where the fit put it instead of moving its centre of mass to `target`.
     """
-    amount = ink(image)
+    return ink_steps(ink(image), fit, centre, target)
+
+
+def ink_steps(
+    amount: np.ndarray, fit: bool = True, centre: bool = True, target: tuple[float, float] = CENTRE
+) -> Steps | None:
+    """`preprocess_steps` for a canvas already read as ink (cnn.preprocess.ink): (H, W) float in [0, 1]."""
     box = bounding_box(amount)
     if box is None:
         return None

@@ -149,3 +149,63 @@ def image_on_canvas(ink: np.ndarray, rng: np.random.Generator, size: int = 280) 
     rgba[top : top + side, left : left + side, :3] = np.round(big * 255).astype(np.uint8)[..., None]
     rgba[..., 3] = 255
     return rgba
+
+
+# Digits as some people write them, in pieces that do not touch: a 5's bar lifted off its body, a 7 with a crossbar,
+# a 4 in two strokes that do not meet, a 0 whose loop is not closed.
+DIGIT_PIECES: dict[int, list[list[tuple[float, float]]]] = {
+    5: [[(0.3, 0.14), (0.25, 0.45), (0.5, 0.4), (0.72, 0.5), (0.78, 0.7), (0.68, 0.88), (0.45, 0.94), (0.2, 0.85)],
+        [(0.4, 0.04), (0.82, 0.02)]],
+    7: [[(0.18, 0.1), (0.82, 0.1), (0.5, 0.55), (0.38, 0.92)], [(0.4, 0.5), (0.68, 0.5)]],
+    4: [[(0.5, 0.06), (0.18, 0.64), (0.85, 0.64)], [(0.7, 0.3), (0.7, 0.52)], [(0.66, 0.75), (0.64, 0.95)]],
+    0: [[(0.5 + 0.3 * np.sin(a), 0.5 - 0.42 * np.cos(a)) for a in np.linspace(0.5, 2 * np.pi - 0.3, 30)]],
+}
+
+
+def written_number(
+    digits, rng: np.random.Generator, height: int = 200, width: int = 600, touching: bool = False,
+    pieces: float = 0.0,
+) -> tuple[np.ndarray, list[bool], list[tuple[np.ndarray, float]]]:
+    """A number as one hand writes it on a height x width canvas; for each two neighbouring digits, whether their ink
+    touches; and the pen's strokes, each its (K, 2) points (x, y) on the canvas and its width, as the canvas's
+    Fabric.js JSON holds them.
+
+    One slant and turn for the whole hand, with small changes from digit to digit; digits of one height (a half to
+    four fifths of the canvas's, less where the number would not fit), each stretched at random; one pen, 6% to 12%
+    of the digits' height. Without `touching`, the gaps between digits are wider than the pen, so no two touch; with
+    it, half the pairs of neighbours (one at least) are moved together until their strokes' boxes overlap by up to 15%
+    of the narrower digit's width (their ink by a pen's width more), so that most of those pairs touch. `pieces`: the chance that a digit DIGIT_PIECES has is written in its pieces.
+    """
+    slant, turn = rng.uniform(-0.25, 0.25), rng.uniform(-0.1, 0.1)
+    shapes = []  # each digit's strokes, centred, for a height of 1
+    for d in digits:
+        strokes = DIGIT_PIECES[d] if d in DIGIT_PIECES and rng.random() < pieces else DIGIT_STROKES[d]
+        angle, shear = turn + rng.normal(0, 0.04), slant + rng.normal(0, 0.05)
+        m = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.array([[rng.uniform(0.8, 1.2), shear], [0, 1]])
+        shapes.append([(np.asarray(s) + rng.normal(0, 0.015, size=(len(s), 2)) - 0.5) @ m.T for s in strokes])
+    n = len(shapes)
+    widths = np.array([np.ptp(np.concatenate(s)[:, 0]) for s in shapes])
+    close = np.zeros(max(n - 1, 0), bool)
+    if touching and n > 1:
+        close = rng.random(n - 1) < 0.5
+        close[rng.integers(n - 1)] = True
+    size = rng.uniform(0.5, 0.8) * height
+    pen_share = rng.uniform(0.06, 0.12)
+    narrower = np.minimum(widths[:-1], widths[1:])
+    gaps = np.where(close, -rng.uniform(0.0, 0.15, n - 1) * narrower, rng.uniform(0.1, 0.35, n - 1) + pen_share)
+    room = width - 0.06 * width  # a margin of 3% each side
+    size = min(size, room / (widths.sum() + gaps.sum() + pen_share))
+    pen = float(np.clip(pen_share * size, 2, 40))
+    x = (width - size * (widths.sum() + gaps.sum())) / 2
+    drawn = []
+    for i, s in enumerate(shapes):
+        pts = np.concatenate(s)
+        dx = x - pts[:, 0].min() * size
+        dy = height / 2 - (pts[:, 1].min() + pts[:, 1].max()) / 2 * size + rng.normal(0, 0.03) * size
+        drawn.append([p * size + (dx, dy) for p in s])
+        x += widths[i] * size + (gaps[i] * size if i < n - 1 else 0)
+    strokes = [p for d in drawn for p in d]
+    canvas = render(strokes, height, width, pen)
+    masks = [render(d, height, width, pen)[..., 0] > 25 for d in drawn]
+    touches = [bool((a & b).any()) for a, b in zip(masks, masks[1:])]
+    return canvas, touches, [(np.asarray(p), pen) for p in strokes]
