@@ -14,6 +14,7 @@ from ui import chapters, links
 from ui.first_screen import (
     canvas_ui, dense_reading_ui, prediction_ui, read_canvas, seen_ui, short_answer_html, unlike_digits,
 )
+from ui.number import ORDINALS, digit_words, number_canvas_ui, number_mode, number_ui, read_number_canvas
 from ui.parts import Drawing
 from ui.resources import drawings_store, guarded, model_or_error, weights_sha256
 from ui.serving import rerun_on_reconnect
@@ -58,6 +59,42 @@ def drawing_ui(model, model_error: str | None) -> Drawing:
     return Drawing(model, rgba, None if not_read else image, probs, maps, not_read, unlike)
 
 
+def number_drawing_ui(model, model_error: str | None) -> Drawing:
+    """The first screen for a whole number: the wide canvas and the number read, then what the network sees of the
+    digit picked and what it reads there. The parts below explain that digit."""
+    draw, found = st.columns([1.5, 1], gap="medium")
+    with draw:
+        st.markdown("## 1 · Write a number")
+        result, answer = number_canvas_ui(st_canvas)
+    number, problem = None, None
+    if model is not None:
+        with guarded("Reading the number"):
+            number, problem = read_number_canvas(result, model)
+    with found:
+        st.markdown("## The number it reads")
+        if model_error:
+            st.error(f"No reading: {model_error}")
+        picked = number_ui(number, problem)
+    if picked is None:
+        return Drawing(model, None, None, None, None, None)
+    digit = number.digits[picked]
+    answer.html(f'<div class="short-answer" role="status">Reads <b>{number.text}</b> · the {ORDINALS[picked]} digit: '
+                f"{digit_words(digit)}</div>")
+    maps = None
+    with guarded("The digit's feature maps"):
+        _, maps = read_with_maps(model, digit.image)
+    seen, predicted = st.columns([0.95, 1.3], gap="medium")
+    with predicted:
+        st.markdown(f"## 3 · What it reads: digit {picked + 1} of {len(number.digits)}")
+        prediction_ui(digit.probs, None, None, None, digit.unlike)
+        with guarded("The dense network's reading"):
+            dense_reading_ui(digit.image)
+    with seen:
+        st.markdown(f"## 2 · What the network sees: digit {picked + 1}")
+        seen_ui(digit.image, None)
+    return Drawing(model, digit.rgba, digit.image, digit.probs, maps, None, digit.unlike)
+
+
 def main() -> None:
     st.set_page_config(page_title="How a convnet reads your handwriting", page_icon="✍️", layout="wide")
     init_state()
@@ -71,7 +108,7 @@ def main() -> None:
         f"{len(chapters.CHAPTERS)} chapters on how it does, each with your drawing."
     )
     links.notes_ui()
-    drawing = drawing_ui(model, model_error)
+    drawing = number_drawing_ui(model, model_error) if number_mode() else drawing_ui(model, model_error)
     st.divider()
     index, note = chapters.current()
     if note:

@@ -191,17 +191,25 @@ def stable_box(locator, timeout: float = 10) -> dict:
     raise TimeoutError("the canvas kept moving")
 
 
+def shown_scale(page, box: dict) -> float:
+    """Screen pixels per canvas pixel: less than 1 where the page shows a canvas wider than its room smaller (the
+    number canvas on a phone, ui/canvas_tools.py)."""
+    width = page.locator("canvas.upper-canvas").first.evaluate("c => parseFloat(c.style.width) || c.width")
+    return box["width"] / width if width else 1.0
+
+
 def draw_strokes(page, strokes_px, steps: int = 6, lift: bool = True, box: dict | None = None) -> None:
     """Draw pen strokes (lists of canvas-pixel points) on the canvas with the mouse. With lift=False the pen stays
     down at the end of the last stroke, until `page.mouse.up()`: many pages can then finish their drawings at once.
     `box`: the canvas's stable_box(), where the caller knows nothing above the canvas has changed since."""
     box = box or stable_box(page.locator("canvas.upper-canvas").first)
+    s = shown_scale(page, box)
     for k, stroke in enumerate(strokes_px):
         x0, y0 = stroke[0]
-        page.mouse.move(box["x"] + x0, box["y"] + y0)
+        page.mouse.move(box["x"] + s * x0, box["y"] + s * y0)
         page.mouse.down()
         for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
+            page.mouse.move(box["x"] + s * x, box["y"] + s * y, steps=steps)
         if lift or k < len(strokes_px) - 1:
             page.mouse.up()
 
@@ -246,10 +254,11 @@ def touch_strokes(page, strokes_px, steps: int = 6) -> None:
     """Draw pen strokes (lists of canvas-pixel points) on the canvas with a finger: touch events through the
     DevTools protocol, as a touch screen sends them (the page needs a context with has_touch=True)."""
     box = stable_box(page.locator("canvas.upper-canvas").first)
+    s = shown_scale(page, box)
     cdp = page.context.new_cdp_session(page)
     try:
         for stroke in strokes_px:
-            points = [(box["x"] + x, box["y"] + y) for x, y in stroke]
+            points = [(box["x"] + s * x, box["y"] + s * y) for x, y in stroke]
             cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
             for (x0, y0), (x1, y1) in zip(points, points[1:]):
                 for k in range(1, steps + 1):

@@ -73,12 +73,30 @@ export default function ({ parentElement, data, setTriggerValue }) {
       // and the drawing surface says what it is, for a screen reader
       const surface = shadow.querySelector('canvas.upper-canvas');
       if (surface) {
+        const wide = surface.width > surface.height;  // the number canvas (ui/number.py)
         surface.setAttribute('role', 'img');
-        surface.setAttribute('aria-label', 'Drawing canvas, 280 by 280 pixels: draw one digit from 0 to 9 with a ' +
-          'mouse, a finger or a stylus. The reading appears under What it reads when the pen lifts.');
+        surface.setAttribute('aria-label', wide
+          ? `Drawing canvas, ${surface.width} by ${surface.height} pixels: write a number of up to 8 digits side by ` +
+            'side with a mouse, a finger or a stylus. The number read appears under The number it reads.'
+          : 'Drawing canvas, 280 by 280 pixels: draw one digit from 0 to 9 with a mouse, a finger or a stylus. ' +
+            'The reading appears under What it reads when the pen lifts.');
       }
     }
+    fitCanvas();
   };
+  // A canvas wider than the room it has (the number canvas on a phone) is shown smaller with CSS zoom: Fabric.js
+  // measures the canvas as shown, so the pen still lands where the finger is, and the drawing sent keeps its size.
+  const fitCanvas = () => {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const box = host.shadowRoot && host.shadowRoot.querySelector('.dc-root .dc-container');
+      const room = host.getBoundingClientRect().width;
+      if (!box || !room) continue;
+      const natural = parseFloat(box.style.width) || box.offsetWidth;
+      const zoom = natural > room ? String(Math.floor((room / natural) * 1000) / 1000) : '';
+      if (box.style.zoom !== zoom) box.style.zoom = zoom;
+    }
+  };
+  window.addEventListener('resize', fitCanvas);
   styleCanvas();
   setInterval(styleCanvas, 1000);
   let root = null;  // the canvas the pen went down on

@@ -112,6 +112,24 @@ def from_fabric(fabric_json: dict, pen: int) -> SharedDrawing:
     return SharedDrawing(strokes, widths, pen)
 
 
+def fabric_strokes(fabric_json, pen: int) -> list[tuple[np.ndarray, float]]:
+    """Each pen stroke of the canvas's Fabric.js JSON where it shows on the canvas, unrounded and of any canvas size:
+    its (K, 2) points (x, y) and its width, as cnn.number.read_number takes them. ShareError for JSON that is not
+    the canvas's pen strokes, or holds more than MAX_STROKES."""
+    if not isinstance(fabric_json, dict):
+        return []
+    objects = fabric_json.get("objects", [])
+    if not isinstance(objects, list):
+        raise ShareError("the drawing has no list of strokes")
+    if len(objects) > MAX_STROKES:
+        raise ShareError(f"the drawing has {len(objects)} strokes, more than {MAX_STROKES}")
+    strokes = []
+    for number, obj in enumerate(objects, 1):
+        width, pieces = _object_strokes(obj, number, pen)
+        strokes += [(piece, float(width)) for piece in pieces if len(piece)]
+    return strokes
+
+
 def _pen_width(value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ShareError(f"the pen width must be a whole number, not {type(value).__name__}")

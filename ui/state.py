@@ -32,6 +32,8 @@ INITIAL = {
 # --- widgets whose values are read through st.session_state (their initial values are the widgets' own) -----------
 CANVAS = "canvas"  # the drawable canvas's value: the strokes (Fabric.js JSON) and the image
 PEN = "pen"  # the pen width slider
+MODE = "mode"  # one digit or a whole number (ui/number.py)
+NUMBER_CANVAS, NUMBER_PEN = "number_canvas", "number_pen"  # the number's canvas and its pen width slider
 C1D_X, C1D_H, C1D_PRESET = "c1d_x", "c1d_h", "c1d_preset"  # the 1D explorer's input, kernel and preset
 SAVE_TOGGLE = "save_toggle"  # the "Save my labelled drawings" toggle
 TEACHER_KEY = "teacher_key"  # the key typed in
