@@ -70,6 +70,7 @@ def test_a_number_written_with_the_mouse_is_read_and_its_middle_digit_explained(
     pagedriver.draw_strokes(page, number_strokes())
     wait_for_metric(page, "Number", "305")
     pagedriver.wait_for_still(page)
+    assert pagedriver.axe_violations(page, pagedriver.axe_source()) == []  # serious or critical, none
     page.get_by_role("radiogroup", name="Explain which digit?").get_by_text("2nd: 0", exact=True).click()
     wait_for_metric(page, "Prediction", "0")
     assert page.get_by_text("2 · What the network sees: digit 2").count() == 1
