@@ -8,9 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn.number import NUMBER_HEIGHT, NUMBER_WIDTH
-from cnn.preprocess import canvas_to_mnist
 from cnn.strokes import DIGIT_STROKES, render
-from tests.helpers.page import APP, _canvas_module, metric, png_data_url
+from tests.helpers.page import APP, metric, run_app
 from ui.share import SharedDrawing, fabric_strokes, to_fabric
 
 PEN = 10
@@ -28,25 +27,11 @@ def written(digits=DIGITS, step: float = 110, size: float = 120) -> tuple[np.nda
     return render(strokes, NUMBER_HEIGHT, NUMBER_WIDTH, PEN), json, strokes
 
 
-def run_number(rgba: np.ndarray | None, json: dict | None = None, at: AppTest | None = None, **state) -> AppTest:
-    """The page in number mode, its wide canvas sending `rgba` and `json` (None: before any stroke)."""
+def run_number(rgba: np.ndarray | str | None, json: dict | None = None, at: AppTest | None = None) -> AppTest:
+    """The page in number mode, its wide canvas sending `rgba` (or that data URL itself, a crafted value) and
+    `json` (None: before any stroke)."""
     at = at or AppTest.from_file(APP, default_timeout=60)
-    at.session_state["mode"] = "A number"
-    for k, v in state.items():
-        at.session_state[k] = v
-    if rgba is None:
-        return at.run()
-    canvas = _canvas_module()
-    url = png_data_url(rgba)
-    at.session_state["number_canvas"] = {"drawing": {"raw": json, "data": url}}
-    value = canvas.CanvasResult(json, url, return_image_data=True)
-    original = canvas.st_canvas
-    canvas.st_canvas = lambda *a, **k: value
-    try:
-        at.run()
-    finally:
-        canvas.st_canvas = original
-    return at
+    return run_app(rgba, at=at, canvas_key="number_canvas", raw=json, mode="A number")
 
 
 def test_the_canvas_strokes_come_back_where_the_canvas_draws_them():
@@ -134,15 +119,6 @@ def test_picking_the_middle_digit_explains_it_in_every_part():
 
 @pytest.mark.parametrize("problem", ["data:image/png;base64,AAAA", "not an image"])
 def test_a_canvas_value_that_is_no_image_is_refused_plainly(problem):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["mode"] = "A number"
-    canvas = _canvas_module()
-    value = canvas.CanvasResult({"objects": []}, problem, return_image_data=True)
-    original = canvas.st_canvas
-    canvas.st_canvas = lambda *a, **k: value
-    try:
-        at.run()
-    finally:
-        canvas.st_canvas = original
+    at = run_number(problem, {"objects": []})
     assert not at.exception
     assert any("could not be read" in e.value for e in at.error)

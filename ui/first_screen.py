@@ -23,24 +23,23 @@ from ui.style import CANVAS_HINT
 from ui.state import CANVAS, PEN
 
 
+def drawing_canvas(st_canvas, key: str, width: int, height: int, pen: int, full: bool, initial_drawing=None):
+    """The drawable canvas: white pen strokes on black, sending its image and strokes under `key`. A `full` canvas
+    takes no more strokes until cleared: each stroke makes the canvas's message larger."""
+    return st_canvas(
+        stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000", height=height, width=width,
+        drawing_mode="freedraw", return_image_data=True, key=key, disabled=full, initial_drawing=initial_drawing,
+    )
+
+
 def canvas_ui(st_canvas, initial_drawing: dict | None = None, on_clear_shared=None):
     """The canvas with its pen and Clear controls; returns what the canvas sent, to be read by cnn.canvas, and a place
     right under the canvas for the short answer a phone shows there. `st_canvas` is the component, which app.py
     imports: it can only be imported inside a run of the page. `initial_drawing`: the Fabric.js JSON of a drawing a
     link brought, which the canvas starts from; Clear then calls `on_clear_shared`."""
     full = strokes_in_state(st.session_state.get(CANVAS)) >= MAX_STROKES
-    result = st_canvas(
-        stroke_width=st.session_state.get(PEN, DEFAULT_PEN),
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        height=CANVAS_SIZE,
-        width=CANVAS_SIZE,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key=CANVAS,
-        disabled=full,  # each stroke makes the canvas's message larger: a full canvas takes no more until cleared
-        initial_drawing=initial_drawing,
-    )
+    result = drawing_canvas(st_canvas, CANVAS, CANVAS_SIZE, CANVAS_SIZE, st.session_state.get(PEN, DEFAULT_PEN), full,
+                            initial_drawing)
     answer = st.empty()
     pen, clear = st.columns([2, 1], vertical_alignment="bottom")  # Clear keeps its label whole on a tablet too
     pen.slider("Pen width", *PEN_WIDTHS, DEFAULT_PEN, key=PEN, help="About 20 gives strokes like MNIST's once scaled down.")

@@ -14,6 +14,7 @@ from cnn.canvas import MAX_STROKES, CanvasError, read_drawing, strokes_in_state
 from cnn.number import MAX_DIGITS, NUMBER_HEIGHT, NUMBER_WIDTH, Number, read_number
 from ui.canvas_tools import clear_button
 from ui.figures import percent
+from ui.first_screen import drawing_canvas
 from ui.resources import atlas
 from ui.share import ShareError, fabric_strokes
 from ui.state import MODE, NUMBER_CANVAS, NUMBER_PEN
@@ -37,17 +38,8 @@ def number_mode() -> bool:
 def number_canvas_ui(st_canvas):
     """The wide canvas with its pen and Clear; returns what the canvas sent and a place for the short answer."""
     full = strokes_in_state(st.session_state.get(NUMBER_CANVAS)) >= MAX_STROKES
-    result = st_canvas(
-        stroke_width=st.session_state.get(NUMBER_PEN, NUMBER_PEN_DEFAULT),
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        height=NUMBER_HEIGHT,
-        width=NUMBER_WIDTH,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key=NUMBER_CANVAS,
-        disabled=full,
-    )
+    result = drawing_canvas(st_canvas, NUMBER_CANVAS, NUMBER_WIDTH, NUMBER_HEIGHT,
+                            st.session_state.get(NUMBER_PEN, NUMBER_PEN_DEFAULT), full)
     answer = st.empty()
     pen, clear = st.columns([2, 1], vertical_alignment="bottom")
     pen.slider("Pen width", *NUMBER_PENS, NUMBER_PEN_DEFAULT, key=NUMBER_PEN,

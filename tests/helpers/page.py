@@ -35,11 +35,13 @@ CANVAS_CALLS: list[dict] = []  # the arguments the page gave the (patched) canva
 
 def run_app(
     drawing: np.ndarray | str | None = None, at: AppTest | None = None, strokes: int = 1, part: str | None = None,
-    chapter: str | None = None, **state
+    chapter: str | None = None, canvas_key: str = "canvas", raw: dict | None = None, **state
 ) -> AppTest:
     """Run the page, the canvas sending `drawing`: an RGBA array, or the data URL itself (a crafted value); None: the
     canvas as before any stroke. `strokes` is how many objects its Fabric.js JSON holds. `part` (a title in
-    ui/parts.py) opens the chapter that shows it; `chapter` opens a chapter by its name in the address."""
+    ui/parts.py) opens the chapter that shows it; `chapter` opens a chapter by its name in the address. `canvas_key`:
+    the canvas's key (the number canvas's, "number_canvas"); `raw`: its Fabric.js JSON, instead of `strokes` bare
+    path objects."""
     from ui.chapters import CHAPTER, chapter_of
 
     at = at or AppTest.from_file(APP, default_timeout=60)
@@ -51,8 +53,8 @@ def run_app(
         return at.run()
     canvas = _canvas_module()
     url = drawing if isinstance(drawing, str) else png_data_url(drawing)
-    raw = {"objects": [{"type": "path"}] * strokes}
-    at.session_state["canvas"] = {"drawing": {"raw": raw, "data": url}}  # the browser's value, as a run sees it first
+    raw = raw if raw is not None else {"objects": [{"type": "path"}] * strokes}
+    at.session_state[canvas_key] = {"drawing": {"raw": raw, "data": url}}  # the browser's value, as a run sees it first
     value = canvas.CanvasResult(raw, url, return_image_data=True)
     original = canvas.st_canvas
     canvas.st_canvas = lambda *a, **k: CANVAS_CALLS.append(k) or value
