@@ -32,6 +32,7 @@ from cnn.preprocess import INK_THRESHOLD, ink, ink_steps
 NUMBER_HEIGHT = 200  # the number canvas's height, in pixels
 NUMBER_WIDTH = 3 * NUMBER_HEIGHT  # its width: a number of up to MAX_DIGITS digits fits, each about as wide as tall
 MAX_DIGITS = 8  # the most digits read in one number; ink beyond them is reported, not read
+MAX_PIECES = 48  # the most pieces of ink looked at: six for each digit
 OVERLAP = 0.5  # pieces whose columns overlap by this share of the narrower one's width are one digit
 SPECK = 0.12  # a piece at most this share of the tallest piece's height, each way, is a speck
 WIDE = 1.15  # a piece of ink this many times as wide as tall holds more than one digit
@@ -166,6 +167,15 @@ def _pieces(mask: np.ndarray, strokes=None) -> tuple[np.ndarray, list[_Piece]]:
     pieces = [_Piece([i + 1], s[0].start, s[0].stop, s[1].start, s[1].stop)
               for i, s in enumerate(ndimage.find_objects(labels)) if s is not None]
     return labels, sorted(pieces, key=lambda p: p.left)
+
+
+def _largest(pieces: list[_Piece]) -> tuple[list[_Piece], int]:
+    """At most MAX_PIECES pieces, the largest boxes, by their left; and how many were left out. A canvas of
+    thousands of dots costs no more to read than one of MAX_PIECES."""
+    if len(pieces) <= MAX_PIECES:
+        return pieces, 0
+    kept = sorted(pieces, key=lambda p: -p.height * p.width)[:MAX_PIECES]
+    return sorted(kept, key=lambda p: p.left), len(pieces) - MAX_PIECES
 
 
 def pen_width(mask: np.ndarray) -> float:
@@ -412,8 +422,10 @@ def read_number(canvas: np.ndarray, model=None, atlas=None, strokes=None) -> Num
     amount = ink(canvas)
     mask = amount > INK_THRESHOLD
     labels, pieces = _pieces(mask, strokes)
+    pieces, crowded = _largest(pieces)
     pen = float(np.median([w for _, w in strokes])) if strokes else pen_width(mask)
     groups, specks = _grouped(pieces, pen)
+    specks += crowded
     reader = _Reader(amount, labels, model, atlas)
     images, probs = reader.read(groups)
     flags = _unlike(model, atlas, images)  # None each without an atlas: not checked

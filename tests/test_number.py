@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cnn import atlas as atlas_module
-from cnn.number import MAX_DIGITS, NUMBER_HEIGHT, NUMBER_WIDTH, _overlap, _Piece, pen_width, read_number
+from cnn.number import MAX_DIGITS, MAX_PIECES, NUMBER_HEIGHT, NUMBER_WIDTH, _overlap, _Piece, pen_width, read_number
 from cnn.non_digits import LETTER_STROKES
 from cnn.preprocess import INK_THRESHOLD, canvas_to_mnist, ink
 from cnn.strokes import DIGIT_PIECES, DIGIT_STROKES, render, written_number
@@ -151,3 +151,12 @@ def test_written_numbers_touch_only_when_asked(touching):
             assert not any(touches)
         mask = ink(canvas) > INK_THRESHOLD
         assert not mask[:, 0].any() and not mask[:, -1].any()  # the number fits on the canvas
+
+
+def test_a_canvas_of_thousands_of_dots_costs_no_more_than_a_few_pieces(shipped):
+    canvas = np.zeros((NUMBER_HEIGHT, NUMBER_WIDTH, 4), np.uint8)
+    canvas[..., 3] = 255
+    canvas[::4, ::4, :3] = 255  # 7,500 separate dots: a crafted drawing
+    number = read_number(canvas, *shipped)
+    assert len(number.digits) <= MAX_DIGITS
+    assert number.left_out >= 7_500 - MAX_PIECES  # only the MAX_PIECES largest were looked at
