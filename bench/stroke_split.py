@@ -9,9 +9,9 @@ page itself records, in the browser's clock: the mouse-up; each websocket messag
 (a wrapper around the page's WebSocket); and its last change before half a second of quiet (the page settled). A
 stroke's time is split into:
   - send: mouse-up to the rerun message leaving the browser (the canvas's PNG made and sent);
-  - server: that message to the server's "script finished" arriving: the script's run on the server and the
-    messages it sends, which are counted (messages, kB);
-  - browser: from "script finished" to the page settled: drawing what arrived.
+  - script: the script's runs on the server the stroke caused (each page is served through bench/timed_page.py,
+    which logs every run's time), with the messages they sent to the browser, counted (messages, kB);
+  - browser: the rest, until the page settled: the messages' transfer (local here) and the browser drawing them.
 Printed: each one's median for every page, and the ratio of each page's median mouse-up-to-settled to the least
 page's, measured in the same rounds.
 """
@@ -21,13 +21,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tools import pagedriver
 
-# Records every websocket message the page sends or receives: the time, its size, and the bytes of a small one
+# Records every websocket message the page sends or receives: the time and its size.
 # received (so that "script finished", a few bytes, can be told apart in Python).
 WS_JS = """
 (() => {
@@ -40,8 +42,7 @@ WS_JS = """
     ws.send = (data) => { W.sent.push({t: performance.now(), n: size(data)}); return send(data); };
     ws.addEventListener('message', (e) => {
       const n = size(e.data);
-      W.received.push({t: performance.now(), n, small: e.data instanceof ArrayBuffer && n < 256
-                                                       ? Array.from(new Uint8Array(e.data)) : null});
+      W.received.push({t: performance.now(), n});
     });
     return ws;
   }
@@ -53,19 +54,8 @@ WS_JS = """
 RERUN_MIN_BYTES = 1000  # the rerun message carries the canvas's PNG: larger than anything else the page sends
 
 
-def is_script_finished(data: list[int] | None) -> bool:
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    if data is None:
-        return False
-    try:
-        return ForwardMsg.FromString(bytes(data)).WhichOneof("type") == "script_finished"
-    except Exception:  # noqa: BLE001: a fragment that is not a ForwardMsg is not the one looked for
-        return False
-
-
-def split(page, sent_from: int, received_from: int) -> dict[str, float] | None:
-    """The last stroke's split, from the page's records after the given message counts."""
+def split(page, sent_from: int, received_from: int, script_s: float) -> dict[str, float] | None:
+    """The last stroke's split, from the page's records after the given message counts and the script's seconds."""
     w = page.evaluate("""([s, r]) => ({up: window.__watch.up, last: window.__watch.lastMutation,
                           sent: window.__ws.sent.slice(s), received: window.__ws.received.slice(r)})""",
                       [sent_from, received_from])
@@ -73,12 +63,24 @@ def split(page, sent_from: int, received_from: int) -> dict[str, float] | None:
     rerun = next((m["t"] for m in w["sent"] if m["t"] >= up and m["n"] >= RERUN_MIN_BYTES), None)
     if rerun is None:
         return None
-    done = next((m["t"] for m in w["received"] if m["t"] >= rerun and is_script_finished(m["small"])), None)
-    if done is None:
-        return None
-    between = [m for m in w["received"] if rerun <= m["t"] <= done]
-    return {"total": w["last"] - up, "send": rerun - up, "server": done - rerun, "browser": max(w["last"] - done, 0),
-            "messages": len(between), "kB": sum(m["n"] for m in between) / 1000}
+    received = [m for m in w["received"] if m["t"] >= rerun]
+    total, script = w["last"] - up, script_s * 1000
+    return {"total": total, "send": rerun - up, "script": script, "browser": max(total - (rerun - up) - script, 0),
+            "messages": len(received), "kB": sum(m["n"] for m in received) / 1000}
+
+
+class RunLog:
+    """The script-time log a page served through bench/timed_page.py appends to."""
+
+    def __init__(self, path: Path):
+        self.path, self.seen = path, 0
+        path.write_text("")
+
+    def since_last(self) -> float:
+        """Seconds of the runs logged since the last call."""
+        lines = self.path.read_text().splitlines()
+        new, self.seen = lines[self.seen :], len(lines)
+        return sum(float(v) for v in new)
 
 
 def open_recording(browser, url: str):
@@ -99,39 +101,45 @@ def main() -> None:
     args = p.parse_args()
     if args.digits < 1:
         p.error("--digits must be at least 1")
-    with pagedriver.streamlit_server(app="bench/least_page.py") as (least_url, _), \
-            pagedriver.streamlit_server() as (url, _), pagedriver.browser() as b:
-        pages = {"least page": open_recording(b, least_url)}
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        logs, urls = {}, {}
+        for name, script in (("least", "bench/least_page.py"), ("page", "app.py")):
+            logs[name] = RunLog(Path(tmp) / f"{name}.log")
+            urls[name], _ = stack.enter_context(pagedriver.streamlit_server(
+                app="bench/timed_page.py", env={"TIMED_SCRIPT": script, "TIMED_LOG": str(logs[name].path)}))
+        b = stack.enter_context(pagedriver.browser())
+        pages = {"least page": ("least", open_recording(b, urls["least"]))}
         for slug in args.chapters:
-            pages[f"page, chapter {SLUGS.index(slug) + 1} ({slug})"] = open_recording(b, f"{url}?chapter={slug}")
-        for page in pages.values():
+            pages[f"page, chapter {SLUGS.index(slug) + 1} ({slug})"] = ("page", open_recording(b, f"{urls['page']}?chapter={slug}"))
+        for _, page in pages.values():
             pagedriver.wait_for_still(page, timeout=90)
         results: dict[str, list[dict]] = {name: [] for name in pages}
         for k in range(args.digits):
             digit = k % 10
-            for name, page in pages.items():
+            for name, (server, page) in pages.items():
                 if pagedriver.prediction(page) is not None:
                     pagedriver.clear(page)
                     pagedriver.wait_for_settled(page, timeout=60)
                 counts = page.evaluate("() => [window.__ws.sent.length, window.__ws.received.length]")
+                logs[server].since_last()
                 pagedriver.draw_digit(page, digit)
                 pagedriver.wait_for_prediction(page, timeout=60)
                 pagedriver.wait_for_settled(page, timeout=60)
-                s = split(page, *counts)
+                s = split(page, *counts, logs[server].since_last())
                 if s is None:
-                    print(f"{name}: digit {digit}: no rerun or script-finished message seen; left out")
+                    print(f"{name}: digit {digit}: no rerun message seen; left out")
                     continue
                 results[name].append(s)
-                print(f"{name}: digit {digit}: settled {s['total']:.0f} ms (send {s['send']:.0f}, server "
-                      f"{s['server']:.0f}, {s['messages']} messages {s['kB']:.1f} kB, browser {s['browser']:.0f})")
+                print(f"{name}: digit {digit}: settled {s['total']:.0f} ms (send {s['send']:.0f}, script "
+                      f"{s['script']:.0f}, {s['messages']} messages {s['kB']:.1f} kB, browser {s['browser']:.0f})")
         least = statistics.median(r["total"] for r in results["least page"])
         print(f"\nmedians over {args.digits} digits a page, one browser, drawn in turns (ms; kB received per stroke):")
-        print(f"{'':<36}{'settled':>9}{'ratio':>7}{'send':>7}{'server':>8}{'msgs':>6}{'kB':>8}{'browser':>9}")
+        print(f"{'':<36}{'settled':>9}{'ratio':>7}{'send':>7}{'script':>8}{'msgs':>6}{'kB':>8}{'browser':>9}")
         for name, rows in results.items():
             if not rows:
                 continue
             med = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
-            print(f"{name:<36}{med['total']:9.0f}{med['total'] / least:7.2f}{med['send']:7.0f}{med['server']:8.0f}"
+            print(f"{name:<36}{med['total']:9.0f}{med['total'] / least:7.2f}{med['send']:7.0f}{med['script']:8.0f}"
                   f"{med['messages']:6.0f}{med['kB']:8.1f}{med['browser']:9.0f}")
 
 

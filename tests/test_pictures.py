@@ -187,3 +187,22 @@ def test_the_figures_own_colours_show_on_either_theme(background):
 
     for colour in (ACCENT, MUTED, *NETWORK_COLOURS.values()):
         assert contrast(colour, background) >= 3, (colour, background)
+
+
+def test_the_replay_sent_without_validating_its_frames_is_what_plotly_would_validate():
+    """The replay's frames are built as plotly's own dicts and not validated on a stroke (ui.figures.PrebuiltFigure):
+    validating the whole figure again changes nothing in what the browser is sent."""
+    import plotly.graph_objects as go
+    import plotly.io
+
+    from cnn.replay import replay
+    from ui.figures import PrebuiltFigure, replay_figure
+    from ui.resources import snapshot_models_shipped
+
+    snaps, models = snapshot_models_shipped()
+    fig = replay_figure(replay(snaps, models, canvas_to_mnist(draw_digit(6))), 6)
+    assert isinstance(fig, PrebuiltFigure) and len(fig.to_dict()["frames"]) == len(snaps)
+    sent = json.loads(plotly.io.to_json(fig, validate=False))
+    validated = json.loads(plotly.io.to_json(go.Figure(fig.to_dict()), validate=False))
+    assert sent == validated
+    assert all("bdata" in t["z"] for f in sent["frames"] for t in f["data"] if t["type"] == "heatmap")

@@ -392,24 +392,25 @@ def training_figure(views: list[dict], curve: tuple[list, list], digit: int, cha
                         "validation accuracy"),
     )
 
-    def traces(v: dict) -> list:
+    def traces(v: dict) -> list[dict]:
+        """The view's five traces, as plotly's own dicts (each what plotly's validation makes of it: a test checks)."""
         k = mosaic(v["kernels"], 8)
         bound = float(np.nanmax(np.abs(k))) or 1.0
         maps = [np.round(mosaic(v[layer] / (float(v[layer].max()) or 1.0), cols), 2)
                 for layer, cols in (("conv1", 2), ("conv2", 4))]
         top = int(np.argmax(v["probs"]))
         step, accuracy = v["point"]
+        heatmap = dict(type="heatmap", showscale=False, hoverinfo="skip")
         return [
-            go.Heatmap(z=np.round(k / bound, 2), colorscale=WEIGHT_SCALE, zmin=-1, zmax=1, showscale=False,
-                       hoverinfo="skip"),
-            go.Heatmap(z=maps[0], colorscale=MAP_SCALE, zmin=0, zmax=1, showscale=False, hoverinfo="skip"),
-            go.Heatmap(z=maps[1], colorscale=MAP_SCALE, zmin=0, zmax=1, showscale=False, hoverinfo="skip"),
-            go.Bar(x=[str(d) for d in range(10)], y=np.round(v["probs"], 4),
-                   marker_color=[ACCENT if d == top else MUTED for d in range(10)],
-                   customdata=[_html(percent(p)) for p in v["probs"]],
-                   hovertemplate="digit %{x}: %{customdata}<extra></extra>"),
-            go.Scatter(x=[step + 1], y=[accuracy], mode="markers", marker=dict(color=ACCENT, size=11),
-                       hovertemplate=f"step {step:,}: %{{y:.2%}}<extra></extra>"),
+            dict(heatmap, z=np.round(k / bound, 2), colorscale=WEIGHT_SCALE, zmin=-1, zmax=1),
+            dict(heatmap, z=maps[0], colorscale=MAP_SCALE, zmin=0, zmax=1),
+            dict(heatmap, z=maps[1], colorscale=MAP_SCALE, zmin=0, zmax=1),
+            dict(type="bar", x=[str(d) for d in range(10)], y=np.round(v["probs"], 4),
+                 marker=dict(color=[ACCENT if d == top else MUTED for d in range(10)]),
+                 customdata=[_html(percent(p)) for p in v["probs"]],
+                 hovertemplate="digit %{x}: %{customdata}<extra></extra>"),
+            dict(type="scatter", x=[step + 1], y=[accuracy], mode="markers", marker=dict(color=ACCENT, size=11),
+                 hovertemplate=f"step {step:,}: %{{y:.2%}}<extra></extra>"),
         ]
 
     for trace, (row, col) in zip(traces(views[0]), [(1, 1), (1, 2), (1, 3), (2, 1), (2, 3)]):
@@ -426,7 +427,6 @@ def training_figure(views: list[dict], curve: tuple[list, list], digit: int, cha
     fig.update_yaxes(tickformat=".0%", range=[0, 1.02], row=2, col=3)
     fig.update_layout(height=520, margin=dict(l=8, r=8, t=40, b=8), showlegend=False)
     if len(views) > 1:
-        fig.frames = [go.Frame(name=str(i), data=traces(v), traces=[0, 1, 2, 3, 4]) for i, v in enumerate(views)]
         still = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
         fig.update_layout(
             height=595,
@@ -448,7 +448,26 @@ def training_figure(views: list[dict], curve: tuple[list, list], digit: int, cha
                 ],
             )],
         )
+        # the frames as plotly's own dicts, not validated again: 30 views' validation took about 200 ms a stroke
+        from _plotly_utils.utils import convert_to_base64  # what a figure's to_dict does to its numpy arrays
+
+        frames = [dict(name=str(i), data=traces(v), traces=[0, 1, 2, 3, 4]) for i, v in enumerate(views)]
+        convert_to_base64(frames)
+        return PrebuiltFigure({**fig.to_dict(), "frames": frames})
     return fig
+
+
+class PrebuiltFigure(go.Figure):
+    """A figure given as plotly's own dict, sent as it is (st.plotly_chart and plotly.io.to_json take a figure's
+    to_dict()). Only for dicts whose parts plotly's validation leaves as they are: tests/test_pictures.py checks the
+    replay's against a validated copy."""
+
+    def __init__(self, spec: dict):
+        super().__init__()
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
 
 
 def replay_figure(r, digit: int) -> go.Figure:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,29 @@ def curves_caption(hp: dict, history: list[dict]) -> str:
     if above > len(history) / 2:
         text += f" That is why validation accuracy sits above training's ({above} of {len(history)} epochs)."
     return text
+
+
+@functools.lru_cache(maxsize=4)
+def record_figures(weights: str, mtime: float) -> dict:
+    """The training record's charts, built once for each weights file (and again when its metadata changes): they
+    are the same on every stroke. Only for metadata training_ui has found well formed."""
+    meta = load_metadata(weights)
+    figures = {"loss": history_figure(meta["history"], "loss"), "accuracy": history_figure(meta["history"], "accuracy")}
+    if "confusion" in meta["test"]:
+        figures["confusion"] = confusion_figure(np.array(meta["test"]["confusion"]))
+    return figures
+
+
+@functools.lru_cache(maxsize=256)
+def enlarged_png(encoded: str) -> bytes:
+    """A misread test digit from the metadata, three times as large, as PNG bytes (made once for each)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.kron(decode_image(encoded), np.ones((3, 3), np.uint8))).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def training_ui(weights: Path) -> None:
@@ -79,16 +103,17 @@ def training_ui(weights: Path) -> None:
             + f". Trained {meta.get('date', '?')} with torch {meta.get('torch', '?')}, seed {meta.get('seed', '?')}, "
             f"on {meta.get('train_samples', '?')} images, validated on the last {meta.get('val_samples', '?')}."
         ))
+    figures = record_figures(str(weights), metadata_path(weights).stat().st_mtime)
     if history:
         left, right = st.columns(2)
-        chart(history_figure(history, "loss"), history_alt(history, "loss"), where=left, key="hist_loss")
-        chart(history_figure(history, "accuracy"), history_alt(history, "accuracy"), where=right, key="hist_acc")
+        chart(figures["loss"], history_alt(history, "loss"), where=left, key="hist_loss")
+        chart(figures["accuracy"], history_alt(history, "accuracy"), where=right, key="hist_acc")
         st.caption(curves_caption(hp, history))
     if "confusion" in test:
         left, right = st.columns([3, 2])
         with left:
             st.markdown(f"**Test confusion matrix**: {_count(test.get('errors'))} errors in {_count(test.get('count'))}")
-            chart(confusion_figure(np.array(test["confusion"])),
+            chart(figures["confusion"],
                   confusion_alt(np.array(test["confusion"]), "MNIST's test digits"), key="confusion")
         with right:
             per_class = test.get("per_class_accuracy") or []
@@ -110,9 +135,8 @@ def training_ui(weights: Path) -> None:
         for start in range(0, len(wrong), per_row):
             cols = st.columns(per_row)
             for col, w in zip(cols, wrong[start : start + per_row]):
-                img = np.kron(decode_image(w["image"]), np.ones((3, 3), np.uint8))
                 caption = f"{w['label']} → {w['predicted']} ({percent(w['probability'], 0)})"
-                col.image(img, caption=caption, width="stretch",
+                col.image(enlarged_png(w["image"]), caption=caption, width="stretch",
                           alt=f"A test digit {w['label']}, which the network read as {w['predicted']}")
         st.caption("Caption: true digit → what the network read (its probability).")
     elif test:

@@ -1,0 +1,18 @@
+"""A page run with its script's time logged, for bench/stroke_split.py: runs the script TIMED_SCRIPT names (app.py,
+or bench/least_page.py) as `streamlit run` would, and appends each run's seconds to the file TIMED_LOG names."""
+
+import os
+import runpy
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+start = time.perf_counter()
+try:
+    runpy.run_path(str(ROOT / os.environ.get("TIMED_SCRIPT", "app.py")), run_name="__main__")
+finally:
+    with open(os.environ["TIMED_LOG"], "a") as log:
+        log.write(f"{time.perf_counter() - start:.6f}\n")
