@@ -206,3 +206,18 @@ def test_the_replay_sent_without_validating_its_frames_is_what_plotly_would_vali
     validated = json.loads(plotly.io.to_json(go.Figure(fig.to_dict()), validate=False))
     assert sent == validated
     assert all("bdata" in t["z"] for f in sent["frames"] for t in f["data"] if t["type"] == "heatmap")
+
+
+@pytest.mark.parametrize("scale, low, high", [("MAP_SCALE", 0, 100), ("WEIGHT_SCALE", -100, 100)])
+def test_a_gapped_scale_gives_every_value_its_colour_and_the_gap_none(scale, low, high):
+    """The replay's whole-number heatmaps (ui.figures.gapped): each value low..high gets the colour it had on the
+    original scale over low..high, and GAP none."""
+    import ui.figures as figures
+
+    original, gapped = getattr(figures, scale), figures.gapped(getattr(figures, scale), low, high)
+    values = np.linspace(low, high, 41)
+    before = plotly.colors.sample_colorscale(original, list((values - low) / (high - low)))
+    after = plotly.colors.sample_colorscale(gapped, list((values - figures.GAP) / (high - figures.GAP)))
+    channels = lambda colours: np.array([plotly.colors.unlabel_rgb(c) for c in colours])  # noqa: E731
+    assert np.abs(channels(before) - channels(after)).max() <= 1  # the same colour, to plotly's rounding
+    assert gapped[0] == [0.0, "rgba(0,0,0,0)"] and gapped[-1][0] == pytest.approx(1.0)

@@ -397,15 +397,18 @@ def training_figure(views: list[dict], curve: tuple[list, list], digit: int, cha
         """The view's five traces, as plotly's own dicts (each what plotly's validation makes of it: a test checks)."""
         k = mosaic(v["kernels"], 8)
         bound = float(np.nanmax(np.abs(k))) or 1.0
-        maps = [np.round(mosaic(v[layer] / (float(v[layer].max()) or 1.0), cols), 2)
+        # hundredths as whole numbers of one byte, a quarter of float32's bytes for the same picture: the values
+        # were rounded to two decimals anyway, and the space between the tiles (NaN) is GAP, drawn transparent
+        hundredths = lambda x: np.nan_to_num(np.round(x * 100), nan=GAP).astype(np.int8)  # noqa: E731
+        maps = [hundredths(mosaic(v[layer] / (float(v[layer].max()) or 1.0), cols))
                 for layer, cols in (("conv1", 2), ("conv2", 4))]
         top = int(np.argmax(v["probs"]))
         step, accuracy = v["point"]
-        heatmap = dict(type="heatmap", showscale=False, hoverinfo="skip")
+        heatmap = dict(type="heatmap", showscale=False, hoverinfo="skip", zmin=GAP)
         return [
-            dict(heatmap, z=np.round(k / bound, 2), colorscale=WEIGHT_SCALE, zmin=-1, zmax=1),
-            dict(heatmap, z=maps[0], colorscale=MAP_SCALE, zmin=0, zmax=1),
-            dict(heatmap, z=maps[1], colorscale=MAP_SCALE, zmin=0, zmax=1),
+            dict(heatmap, z=hundredths(k / bound), colorscale=gapped(WEIGHT_SCALE, -100, 100), zmax=100),
+            dict(heatmap, z=maps[0], colorscale=gapped(MAP_SCALE, 0, 100), zmax=100),
+            dict(heatmap, z=maps[1], colorscale=gapped(MAP_SCALE, 0, 100), zmax=100),
             dict(type="bar", x=[str(d) for d in range(10)], y=np.round(v["probs"], 4),
                  marker=dict(color=[ACCENT if d == top else MUTED for d in range(10)]),
                  customdata=[_html(percent(p)) for p in v["probs"]],
@@ -456,6 +459,17 @@ def training_figure(views: list[dict], curve: tuple[list, list], digit: int, cha
         convert_to_base64(frames)
         return PrebuiltFigure({**fig.to_dict(), "frames": frames})
     return fig
+
+
+GAP = -128  # in a heatmap of whole numbers, the cells between tiles: drawn transparent by gapped()
+
+
+def gapped(scale: list[list], low: float, high: float) -> list[list]:
+    """`scale`, meant for values `low` to `high`, for a heatmap whose zmin is GAP: the same colour at every value
+    from `low` to `high`, and cells holding GAP (the space between tiles, which a float heatmap leaves as NaN) not
+    drawn."""
+    start = (low - GAP) / (high - GAP)
+    return [[0.0, "rgba(0,0,0,0)"], *[[start + (1 - start) * pos, colour] for pos, colour in scale]]
 
 
 class PrebuiltFigure(go.Figure):
