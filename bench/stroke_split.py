@@ -1,6 +1,6 @@
 """Where a stroke's time goes on the page, against the least page that does the job, side by side in one run.
 
-    python bench/stroke_split.py [--digits 10] [--chapters read layers ...]
+    python bench/stroke_split.py [--digits 10] [--chapters read layers ...] [--against REV]
 
 Serves the page (app.py) and the least page (bench/least_page.py: the same canvas, preparation and network, the
 prediction, its probability and the probabilities' chart, nothing else), opens the least page and the page with each
@@ -13,7 +13,8 @@ stroke's time is split into:
     which logs every run's time), with the messages they sent to the browser, counted (messages, kB);
   - browser: the rest, until the page settled: the messages' transfer (local here) and the browser drawing them.
 Printed: each one's median for every page, and the ratio of each page's median mouse-up-to-settled to the least
-page's, measured in the same rounds.
+page's, measured in the same rounds. With --against REV, the page as it was at git revision REV (extracted to a
+temporary folder) is served too, with the same chapters open, and drawn on in the same rounds.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.page_latency import extract
 from tools import pagedriver
 
 # Records every websocket message the page sends or receives: the time and its size.
@@ -98,19 +100,28 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--digits", type=int, default=10, help="digits drawn on each page")
     p.add_argument("--chapters", nargs="*", default=SLUGS, choices=SLUGS, help="chapters to open, one page each")
+    p.add_argument("--against", metavar="REV", help="also time the page at this git revision, side by side")
     args = p.parse_args()
     if args.digits < 1:
         p.error("--digits must be at least 1")
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         logs, urls = {}, {}
-        for name, script in (("least", "bench/least_page.py"), ("page", "app.py")):
+        servers = [("least", "bench/least_page.py", None), ("page", "app.py", None)]
+        if args.against:
+            (Path(tmp) / "old").mkdir()
+            old = extract(args.against, Path(tmp) / "old")
+            servers.append((args.against, str(old / "app.py"), old))
+        for name, script, cwd in servers:
             logs[name] = RunLog(Path(tmp) / f"{name}.log")
             urls[name], _ = stack.enter_context(pagedriver.streamlit_server(
-                app="bench/timed_page.py", env={"TIMED_SCRIPT": script, "TIMED_LOG": str(logs[name].path)}))
+                app=str(pagedriver.ROOT / "bench" / "timed_page.py"), cwd=cwd,
+                env={"TIMED_SCRIPT": script, "TIMED_LOG": str(logs[name].path)}))
         b = stack.enter_context(pagedriver.browser())
         pages = {"least page": ("least", open_recording(b, urls["least"]))}
-        for slug in args.chapters:
-            pages[f"page, chapter {SLUGS.index(slug) + 1} ({slug})"] = ("page", open_recording(b, f"{urls['page']}?chapter={slug}"))
+        for name, _, _ in servers[1:]:
+            for slug in args.chapters:
+                label = f"{'page' if name == 'page' else name}, chapter {SLUGS.index(slug) + 1} ({slug})"
+                pages[label] = (name, open_recording(b, f"{urls[name]}?chapter={slug}"))
         for _, page in pages.values():
             pagedriver.wait_for_still(page, timeout=90)
         results: dict[str, list[dict]] = {name: [] for name in pages}
