@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from cnn.data import IMAGE_SIZE
@@ -52,6 +54,16 @@ def gap_text(metas: dict) -> str:
             f"off: {rows}. {verdict}")
 
 
+@functools.lru_cache(maxsize=8)
+def weights_figure(model, units: int, cols: int):
+    """A shipped network's first layer's weights, tiled (a dense layer's as 28x28 images): built once for each loaded
+    network, as its weights never change while it serves."""
+    layer = model.hidden if hasattr(model, "hidden") else model.conv1
+    weights = layer.weight.detach().cpu().numpy()
+    side = IMAGE_SIZE if hasattr(model, "hidden") else weights.shape[-1]
+    return kernel_figure(weights.reshape(units, side, side), 330, annotate=False, cols=cols)
+
+
 def dense_ui(models: dict, metas: dict) -> None:
     """`models` and `metas`: {name: network} and {name: its metadata} for the shipped networks, the convnet first."""
     st.markdown(
@@ -72,7 +84,7 @@ def dense_ui(models: dict, metas: dict) -> None:
         with left:
             st.markdown(f"**What {NETWORK_NAMES[dense]} learned**: its {n} hidden units, "
                         f"each a {IMAGE_SIZE}×{IMAGE_SIZE} weight image")
-            chart(kernel_figure(weights.reshape(n, IMAGE_SIZE, IMAGE_SIZE), 330, annotate=False, cols=11),
+            chart(weights_figure(models[dense], n, 11),
                   kernel_alt(weights.reshape(n, IMAGE_SIZE, IMAGE_SIZE), f"The hidden units of {NETWORK_NAMES[dense]}"),
                   key="dense_units")
             st.caption("Each unit looks at the whole image, every pixel with its own weight, always at the same place: "
@@ -80,7 +92,7 @@ def dense_ui(models: dict, metas: dict) -> None:
         with right:
             conv1 = models["convnet"].conv1.weight.detach().cpu().numpy()  # (32, 1, 3, 3)
             st.markdown(f"**What the convnet's conv1 learned**: {len(conv1)} kernels of 3×3")
-            chart(kernel_figure(conv1, 330, annotate=False, cols=8), kernel_alt(conv1[:, 0], "The convnet's conv1 kernels"),
+            chart(weights_figure(models["convnet"], len(conv1), 8), kernel_alt(conv1[:, 0], "The convnet's conv1 kernels"),
                   key="dense_conv1")
             st.caption("Each kernel looks at 3×3 pixels, and the same kernel at every position of the image.")
     histories = {a: metas[a]["history"] for a in COMPARED
