@@ -84,13 +84,14 @@ export default function ({ parentElement, data, setTriggerValue }) {
     }
     fitCanvas();
   };
-  // A canvas wider than the room it has (the number canvas on a phone) is shown smaller with CSS zoom: Fabric.js
-  // measures the canvas as shown, so the pen still lands where the finger is, and the drawing sent keeps its size.
+  // The number canvas (wider than tall), where it is wider than the room it has (on a phone), is shown smaller with
+  // CSS zoom: Fabric.js measures the canvas as shown, so the pen still lands where the finger is, and the drawing
+  // sent keeps its size. The digit's square canvas is left as it always was.
   const fitCanvas = () => {
     for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
       const box = host.shadowRoot && host.shadowRoot.querySelector('.dc-root .dc-container');
       const room = host.getBoundingClientRect().width;
-      if (!box || !room) continue;
+      if (!box || !room || !(parseFloat(box.style.width) > parseFloat(box.style.height))) continue;
       const natural = parseFloat(box.style.width) || box.offsetWidth;
       const zoom = natural > room ? String(Math.floor((room / natural) * 1000) / 1000) : '';
       if (box.style.zoom !== zoom) box.style.zoom = zoom;
