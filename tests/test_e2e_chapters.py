@@ -68,6 +68,8 @@ def test_walk_every_chapter_answering_each_question_wrong_then_right(page):
         assert revealed(page, "stAlertContentSuccess").startswith(f"Yes: {as_shown(right, chapter.slug)}")
         assert pagedriver.error_elements(page) == [], chapter.slug
         if index + 1 < len(CHAPTERS):
+            # the answer's run over: while it runs, the last run's Next can still stand beside the new one
+            pagedriver.wait_for_still(page)
             page.get_by_role("button", name=re.compile(r"^Next: chapter")).click()
     assert pagedriver.prediction(page) == "4"  # the drawing followed the learner to the end
     page.go_back()
