@@ -3,15 +3,17 @@
 MNIST's networks read one digit, cropped, fitted into 20x20 and centred (cnn.preprocess). A number is read the way
 readers of postcodes and cheques begin: cut it into digits first, then read each.
 
-1. Pieces: the 8-connected pieces of ink (pixels above cnn.preprocess.INK_THRESHOLD).
-2. Pieces of one digit put back together: two pieces whose columns overlap by at least OVERLAP of the narrower
-   one's width belong to one digit (a 5's separate bar above its body, a 7's crossbar, a 4 drawn in two strokes, a
-   broken loop). Specks (SPECK of the tallest piece's height across, or less) that overlap no digit are set aside.
-3. Touching digits split: a piece of ink at least WIDE times as wide as it is tall holds two digits or more. It is cut
-   at each of the lowest points of its column profile (how much ink each column holds) in turn, and the cut the
-   network is surest of is kept: the one whose two parts' readings have the largest product of probabilities. Each
-   part is tried again, up to MAX_DIGITS digits. A narrower piece that the network reads unsurely, or that looks like
-   no digit it knows, is cut too, but only when both parts read surer than the whole did.
+1. Pieces of ink: with the canvas's strokes, each stroke's ink (so digits written with separate strokes stay apart
+   where they touch); without them, the 8-connected pieces of ink (pixels above cnn.preprocess.INK_THRESHOLD). At
+   most MAX_PIECES, the largest.
+2. Pieces of one digit put back together: two pieces whose columns overlap, along the pen's path, by at least OVERLAP
+   of the narrower one's width belong to one digit (a 5's separate bar above its body, a 7's crossbar, a 4 drawn in
+   two strokes, a broken loop). Specks (SPECK of the tallest piece's height across, or less) are set aside.
+3. Touching digits cut by recognition: a piece too wide for one digit (WIDE times its height, or BROAD times the
+   number's typical digit; from pixels alone, also a narrower piece read unsurely or looking like no digit) is tried
+   cut along lines at the low points of its ink's profile, at each of SLANTS. Of the paths through those lines from
+   its left edge to its right, the one whose parts the network reads surest wins (a dynamic programme over the
+   parts' log-probabilities, less a cost for each part); a path with a part that looks like no digit is not taken.
 4. Each digit is prepared as a drawing of one digit is, read with the page's reading (cnn.model.page_reading) and put
    through the not-a-digit check (cnn.atlas): a piece that looks like no digit the network knows is shown as "?",
    not forced into a digit.
