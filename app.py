@@ -4,6 +4,8 @@ A layout only: each part lives in ui/ (the list of parts in ui/parts.py), its co
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # importable only inside a run of the page: ui/ is handed it
 
@@ -11,6 +13,7 @@ from cnn.features import read_with_maps
 from cnn.model import count_parameters
 from ui.drawings import label_ui, personal_reading_ui
 from ui import chapters, links
+from ui.markdown import literal
 from ui.first_screen import (
     canvas_ui, dense_reading_ui, prediction_ui, read_canvas, seen_ui, short_answer_html, unlike_digits,
 )
@@ -73,13 +76,13 @@ def number_drawing_ui(model, model_error: str | None) -> Drawing:
     with found:
         st.markdown("## The number it reads")
         if model_error:
-            st.error(f"No reading: {model_error}")
+            st.error(f"No reading: {literal(model_error)}")
         picked = number_ui(number, problem)
     if picked is None:
         return Drawing(model, None, None, None, None, None)
     digit = number.digits[picked]
-    answer.html(f'<div class="short-answer" role="status">Reads <b>{number.text}</b> · the {ORDINALS[picked]} digit: '
-                f"{digit_words(digit)}</div>")
+    answer.html(f'<div class="short-answer" role="status">Reads <b>{html.escape(number.text)}</b> · the '
+                f"{ORDINALS[picked]} digit: {html.escape(digit_words(digit))}</div>")
     maps = None
     with guarded("The digit's feature maps"):
         _, maps = read_with_maps(model, digit.image)

@@ -122,3 +122,15 @@ def test_a_canvas_value_that_is_no_image_is_refused_plainly(problem):
     at = run_number(problem, {"objects": []})
     assert not at.exception
     assert any("could not be read" in e.value for e in at.error)
+
+
+def test_strokes_beyond_the_points_a_page_follows_are_refused_before_they_are_parsed():
+    from ui.share import MAX_POINTS, ShareError
+
+    path = [["M", 1.0, 1.0]] + [["L", float(i % 500), 5.0] for i in range(2 * MAX_POINTS)]
+    with pytest.raises(ShareError, match="more points"):
+        fabric_strokes({"objects": [{"type": "path", "path": path}]}, PEN)
+    # a crafted drawing is then read from its pixels alone, with no error on the page
+    rgba, json, _ = written()
+    at = run_number(rgba, {"objects": [{"type": "path", "path": path}] + json["objects"]})
+    assert not at.exception and metric(at, "Number") == "305"

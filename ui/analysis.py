@@ -25,7 +25,8 @@ from ui.resources import atlas
 
 
 def png_data_url(pixels: np.ndarray) -> str:
-    """A grey uint8 image as a PNG inside a data URL, for pictures carried in the page's HTML."""
+    """A uint8 image, grey (H, W) or colour (H, W, 3), as a PNG inside a data URL, for pictures carried in the page's
+    HTML."""
     buf = io.BytesIO()
     Image.fromarray(pixels).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

@@ -3,18 +3,18 @@ and one digit picked for the rest of the page to explain."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 
 import numpy as np
 import streamlit as st
 
 from cnn.canvas import MAX_STROKES, CanvasError, read_drawing, strokes_in_state
 from cnn.number import MAX_DIGITS, NUMBER_HEIGHT, NUMBER_WIDTH, Number, read_number
+from ui.analysis import png_data_url
 from ui.canvas_tools import clear_button
 from ui.figures import percent
 from ui.first_screen import drawing_canvas
+from ui.markdown import literal
 from ui.resources import atlas
 from ui.share import ShareError, fabric_strokes
 from ui.state import MODE, NUMBER_CANVAS, NUMBER_PEN
@@ -70,9 +70,9 @@ def read_number_canvas(result, model) -> tuple[Number | None, str | None]:
     return read_number(rgba, model, found, strokes or None), None
 
 
-def found_png(number: Number, shape: tuple[int, int], picked: int | None) -> bytes:
+def found_picture(number: Number, shape: tuple[int, int], picked: int | None) -> np.ndarray:
     """The writing, white on black, with a box and its reading drawn around each digit found (the picked one's box
-    thicker), as a PNG the canvas's size."""
+    thicker): (H, W, 3) uint8, the canvas's size."""
     from PIL import Image, ImageDraw, ImageFont
 
     ink = np.zeros(shape, np.float32)
@@ -90,9 +90,7 @@ def found_png(number: Number, shape: tuple[int, int], picked: int | None) -> byt
         y = top - 22 if top >= 24 else bottom + 4
         draw.rectangle(draw.textbbox((left - 3, y), label, font=font), fill=(0, 0, 0))
         draw.text((left - 3, y), label, fill=colour, font=font)
-    buf = io.BytesIO()
-    picture.save(buf, format="PNG")
-    return buf.getvalue()
+    return np.asarray(picture)
 
 
 def digit_words(d) -> str:
@@ -102,7 +100,7 @@ def digit_words(d) -> str:
 def number_ui(number: Number | None, problem: str | None) -> int | None:
     """The number read, where each digit was found, and the digit to explain; returns its index (None: none)."""
     if problem:
-        st.error(f"This writing could not be read: {html.escape(problem)}.")
+        st.error(f"This writing could not be read: {literal(problem)}.")
         return None
     if number is None or not number.digits:
         st.info(f"Write a number of up to {MAX_DIGITS} digits side by side on the black strip. The page finds the "
@@ -113,7 +111,7 @@ def number_ui(number: Number | None, problem: str | None) -> int | None:
                    "a piece that looks like none of the digits the network knows.")
     picked_key = f"pick-{number.text}-{len(number.digits)}"  # a new reading starts from its least sure digit
     picked = st.session_state.get(picked_key, number.least_sure())
-    src = "data:image/png;base64," + base64.b64encode(found_png(number, number.digits[0].canvas_shape, picked)).decode()
+    src = png_data_url(found_picture(number, number.digits[0].canvas_shape, picked))
     alt = (f"Your writing with a box around each of the {len(number.digits)} digits found, left to right: "
            + ", ".join(digit_words(d) for d in number.digits) + ".")
     st.html(f'<figure style="margin:0"><img src="{src}" alt="{html.escape(alt)}" style="width:100%;display:block">'

@@ -123,6 +123,10 @@ def fabric_strokes(fabric_json, pen: int) -> list[tuple[np.ndarray, float]]:
         raise ShareError("the drawing has no list of strokes")
     if len(objects) > MAX_STROKES:
         raise ShareError(f"the drawing has {len(objects)} strokes, more than {MAX_STROKES}")
+    # counted before any is parsed: a stroke costs its points, and a message may hold 2 MB of them
+    commands = sum(len(o["path"]) for o in objects if isinstance(o, dict) and isinstance(o.get("path"), list))
+    if commands > 2 * MAX_POINTS:
+        raise ShareError(f"the drawing has more points than the {MAX_POINTS:,} the page follows stroke by stroke")
     strokes = []
     for number, obj in enumerate(objects, 1):
         width, pieces = _object_strokes(obj, number, pen)
