@@ -18,7 +18,7 @@ from cnn.canvas import CANVAS_SIZE, DEFAULT_PEN, read_drawing
 from cnn.model import load, page_reading
 from cnn.preprocess import canvas_to_mnist
 from ui.canvas_tools import clear_button
-from ui.figures import percent, probability_figure
+from ui.figures import percent, plotted_probability_figure
 
 model = st.cache_resource(load)()
 result = st_canvas(stroke_width=DEFAULT_PEN, stroke_color="#FFFFFF", background_color="#000000", height=CANVAS_SIZE,
@@ -31,4 +31,6 @@ if image is not None:
     top = int(np.argmax(probs))
     st.metric("Prediction", str(top))
     st.metric("Probability", percent(probs[top]))
-    st.plotly_chart(probability_figure(probs))
+    # plotly's figure, built and validated on every stroke as a plain page builds it: the reference stays what it was
+    # when the page's own charts were made faster (ui.figures.probability_figure)
+    st.plotly_chart(plotted_probability_figure(probs))

@@ -237,8 +237,8 @@ def test_the_optimizer_is_named_as_it_was_built():
 def test_hover_and_gallery_never_show_a_certainty():
     probs = np.zeros(10, np.float32)
     probs[3] = 1.0  # a float32 softmax saturated at 1
-    fig = probability_figure(probs)
-    assert fig.data[0].customdata[3] == "&gt; 99.99%" and "100" not in "".join(fig.data[0].customdata)
+    hover = probability_figure(probs).to_dict()["data"][0]["customdata"]
+    assert hover[3] == "&gt; 99.99%" and "100" not in "".join(hover)
     assert percent(0.9956, 0) == "> 99%"  # a confidently wrong test digit once shown as 100%
     at = run_app(None, part="How it was trained")
     captions = [c for img in at.get("image") for c in img.captions]

@@ -221,3 +221,26 @@ def test_a_gapped_scale_gives_every_value_its_colour_and_the_gap_none(scale, low
     channels = lambda colours: np.array([plotly.colors.unlabel_rgb(c) for c in colours])  # noqa: E731
     assert np.abs(channels(before) - channels(after)).max() <= 1  # the same colour, to plotly's rounding
     assert gapped[0] == [0.0, "rgba(0,0,0,0)"] and gapped[-1][0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_first_screens_charts_sent_unvalidated_are_what_plotly_would_validate(dtype):
+    """The probabilities' bars and the 28x28 image are validated once per shape and then sent with their data
+    replaced (ui.figures.probability_figure, image_figure): the browser is sent exactly what plotly's own figure,
+    built and validated afresh, would send, for any reading, spread, image, height and title."""
+    import plotly.io
+
+    from ui.figures import image_figure, plotted_image_figure, plotted_probability_figure, probability_figure
+
+    rng = np.random.default_rng(5)
+    for height, errors in [(250, None), (220, None), (240, rng.random(10).astype(dtype) / 10)]:
+        for probs in (rng.dirichlet(np.ones(10) * 0.3).astype(dtype), np.eye(10, dtype=dtype)[7],
+                      np.full(10, 0.1, dtype)):
+            sent = plotly.io.to_json(probability_figure(probs, height, errors), validate=False)
+            assert sent == plotly.io.to_json(plotted_probability_figure(probs, height, errors), validate=False)
+    for height, title in [(250, None), (230, None), (150, "conv1, channel 3")]:
+        image = rng.random((28, 28)).astype(dtype)
+        image[:5] = 0
+        sent = plotly.io.to_json(image_figure(image, height, title), validate=False)
+        assert sent == plotly.io.to_json(plotted_image_figure(image, height, title), validate=False)
+        assert json.loads(sent)["data"][0]["z"]["dtype"] == np.dtype(dtype).str.lstrip("<|")
