@@ -244,3 +244,27 @@ def test_the_first_screens_charts_sent_unvalidated_are_what_plotly_would_validat
         sent = plotly.io.to_json(image_figure(image, height, title), validate=False)
         assert sent == plotly.io.to_json(plotted_image_figure(image, height, title), validate=False)
         assert json.loads(sent)["data"][0]["z"]["dtype"] == np.dtype(dtype).str.lstrip("<|")
+
+
+def test_the_feature_maps_sent_unvalidated_are_what_plotly_would_validate():
+    """The feature maps part's five heatmaps a stroke (ui.figures.mosaic_figure) are validated once per shape and then
+    sent with their data, colour range and highlight replaced: exactly what plotly's own figure would send."""
+    import plotly.io
+
+    from cnn.features import tile
+    from ui.figures import mosaic_figure, plotted_mosaic_figure
+
+    rng = np.random.default_rng(8)
+    for channels, size, height in [(32, 26, 230), (64, 5, 300)]:
+        maps = np.maximum(rng.normal(size=(channels, size, size)), 0).astype(np.float32)
+        mosaic, channel_of = tile(maps, 8)
+        for highlight in (None, (0, size, size + 1, 2 * size + 1), (size + 1, 2 * size + 1, 0, size)):
+            args = (mosaic, channel_of, float(maps.max()), height, highlight)
+            sent = plotly.io.to_json(mosaic_figure(*args), validate=False)
+            assert sent == plotly.io.to_json(plotted_mosaic_figure(*args), validate=False)
+        one = maps[3]
+        args = (one, np.full(one.shape, 3, np.int16), float(maps.max()), 300, None)
+        assert (plotly.io.to_json(mosaic_figure(*args), validate=False)
+                == plotly.io.to_json(plotted_mosaic_figure(*args), validate=False))
+    blank = np.zeros((4, 4), np.float32)  # a drawing whose maps are all zero: the colour range stays positive
+    assert json.loads(plotly.io.to_json(mosaic_figure(blank, np.zeros((4, 4), np.int8), 0.0, 230, None)))["data"][0]["zmax"] > 0
