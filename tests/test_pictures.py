@@ -268,3 +268,32 @@ def test_the_feature_maps_sent_unvalidated_are_what_plotly_would_validate():
                 == plotly.io.to_json(plotted_mosaic_figure(*args), validate=False))
     blank = np.zeros((4, 4), np.float32)  # a drawing whose maps are all zero: the colour range stays positive
     assert json.loads(plotly.io.to_json(mosaic_figure(blank, np.zeros((4, 4), np.int8), 0.0, 230, None)))["data"][0]["zmax"] > 0
+
+
+def test_figures_a_stroke_does_not_change_are_built_once_and_sent_as_plotly_would():
+    """ui.figures.unchanging: the training curves, the robustness sweeps and the parameter counter's chart are built
+    once for each value of what they show and sent the same way again; a new value (or the same dicts in another
+    order) builds a new one; and no more than UNCHANGING_KEPT are kept."""
+    import plotly.io
+
+    import ui.figures as figures
+
+    built = []
+
+    def bars(values: dict, scale) -> "figures.go.Figure":
+        built.append(1)
+        return figures.go.Figure(figures.go.Bar(x=list(values), y=np.asarray(list(values.values())) * scale))
+
+    first = figures.unchanging(bars, {"a": 1.0, "b": 2.0}, np.int64(3))
+    assert plotly.io.to_json(first, validate=False) == plotly.io.to_json(bars({"a": 1.0, "b": 2.0}, 3), validate=False)
+    built.clear()
+    again = figures.unchanging(bars, {"a": 1.0, "b": 2.0}, np.int64(3))
+    assert not built and again.to_dict() is first.to_dict()
+    assert json.loads(plotly.io.to_json(figures.unchanging(bars, {"b": 2.0, "a": 1.0}, 3)))["data"][0]["x"] == ["b", "a"]
+    assert json.loads(plotly.io.to_json(figures.unchanging(bars, {"a": 1.0, "b": 2.0}, np.array([1, 2]))))
+    assert len(built) == 2
+    for k in range(figures.UNCHANGING_KEPT + 5):
+        figures.unchanging(bars, {"a": float(k)}, 1)
+    assert len(figures._unchanging) <= figures.UNCHANGING_KEPT
+    with pytest.raises(TypeError):
+        figures.unchanging(bars, {"a": object()}, 1)

@@ -9,7 +9,7 @@ import streamlit as st
 from cnn.data import IMAGE_SIZE
 from cnn.model import count_parameters
 from ui.alt import chart, curves_alt, kernel_alt
-from ui.figures import COMPARED, NETWORK_NAMES, curves_figure, kernel_figure
+from ui.figures import COMPARED, NETWORK_NAMES, curves_figure, kernel_figure, unchanging
 
 
 def network_rows(models: dict, metas: dict) -> list[dict]:
@@ -99,8 +99,8 @@ def dense_ui(models: dict, metas: dict) -> None:
                  if isinstance((metas.get(a) or {}).get("history"), list) and metas[a]["history"]}
     if histories:
         left, right = st.columns(2)
-        chart(curves_figure(histories, "accuracy"), curves_alt(histories, "accuracy"), where=left, key="dense_acc")
-        chart(curves_figure(histories, "loss"), curves_alt(histories, "loss"), where=right, key="dense_loss")
+        chart(unchanging(curves_figure, histories, "accuracy"), curves_alt(histories, "accuracy"), where=left, key="dense_acc")
+        chart(unchanging(curves_figure, histories, "loss"), curves_alt(histories, "loss"), where=right, key="dense_loss")
         st.caption("Dashed: training (a running mean over each epoch, on augmented images with dropout on, as the "
                    "recipe trains, so it sits below validation); solid: validation.")
     text = gap_text(metas)

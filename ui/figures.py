@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 
 import numpy as np
 import plotly.colors
@@ -549,8 +550,8 @@ def gapped(scale: list[list], low: float, high: float) -> list[list]:
 
 class PrebuiltFigure(go.Figure):
     """A figure given as plotly's own dict, sent as it is (st.plotly_chart and plotly.io.to_json take a figure's
-    to_dict()). Only for dicts whose parts plotly's validation leaves as they are: tests/test_pictures.py checks the
-    replay's against a validated copy."""
+    to_dict()). Only for dicts whose parts plotly's validation leaves as they are: tests/test_pictures.py checks each
+    kind against a validated copy."""
 
     def __init__(self, spec: dict):
         super().__init__()
@@ -558,6 +559,31 @@ class PrebuiltFigure(go.Figure):
 
     def to_dict(self) -> dict:
         return self._spec
+
+
+UNCHANGING_KEPT = 64  # figures kept by unchanging(): a page shows about a dozen that a stroke does not change
+_unchanging: dict[str, dict] = {}
+
+
+def unchanging(build, *args) -> go.Figure:
+    """`build(*args)`, for figures that depend only on JSON-able arguments (a network's training record, its measured
+    robustness, the parameter counter's inputs), not on the drawing: built and validated once for each value, then
+    sent again as the same dicts on every stroke. At most UNCHANGING_KEPT are kept."""
+    key = json.dumps([build.__qualname__, args], default=_as_json)  # in order: a figure may follow its dicts' order
+    spec = _unchanging.get(key)
+    if spec is None:
+        if len(_unchanging) >= UNCHANGING_KEPT:
+            _unchanging.clear()
+        spec = _unchanging[key] = build(*args).to_dict()
+    return PrebuiltFigure(spec)
+
+
+def _as_json(value):
+    if isinstance(value, np.ndarray):
+        return {"array": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON-able: {type(value).__name__}")
 
 
 def replay_figure(r, digit: int) -> go.Figure:

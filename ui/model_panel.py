@@ -11,7 +11,7 @@ from cnn.model import (
     NUM_CLASSES, ConvNet, conv_parameters, count_parameters, dense_parameters, head_parameters, summary_rows,
 )
 from ui.alt import chart, parameters_alt
-from ui.figures import parameter_figure
+from ui.figures import parameter_figure, unchanging
 
 
 @st.cache_data(show_spinner=False)
@@ -63,7 +63,7 @@ def model_ui() -> None:
     m3.metric("Ratio", f"{dense / conv:,.0f}×" if dense >= conv else f"1 : {conv / dense:,.1f}")
     sides = np.unique(np.geomspace(8, max(64, side * 2), 60).astype(int))
     dense_curve = np.array([dense_parameters(int(s), channels, hidden) for s in sides])
-    chart(parameter_figure(sides, dense_curve, conv, hidden, filters), parameters_alt(sides, dense_curve, conv))
+    chart(unchanging(parameter_figure, sides, dense_curve, conv, hidden, filters), parameters_alt(sides, dense_curve, conv))
     st.caption(
         f"The lesson's example: {IMAGE_SIZE} × {IMAGE_SIZE} × 30 weights + 30 biases = "
         f"{dense_parameters(IMAGE_SIZE, 1, 30):,} parameters for 30 hidden units on "

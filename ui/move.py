@@ -10,7 +10,7 @@ from cnn.model import page_reading
 from cnn.perturb import MAX_NOISE, MAX_ROTATE, MAX_SHIFT, MAX_STROKE, SCALES, Move, apply, validate
 from cnn.robustness import CONTROLS, LOSING, at_value, readings_along
 from ui.alt import chart, image_alt, robustness_alt, sweep_alt
-from ui.figures import COMPARED, NETWORK_NAMES, image_figure, percent, robustness_figure, sweep_figure
+from ui.figures import COMPARED, NETWORK_NAMES, image_figure, percent, robustness_figure, sweep_figure, unchanging
 from ui.markdown import literal
 
 LABELS = {
@@ -88,7 +88,7 @@ def robustness_ui(robustness: dict | None) -> None:
         return
     shown = {name: {**s, "accuracy": {a: s["accuracy"][a] for a in COMPARED if a in s["accuracy"]}}
              for name, s in robustness["sweeps"].items()}
-    chart(robustness_figure(shown), robustness_alt(shown), key="mv_robustness")
+    chart(unchanging(robustness_figure, shown), robustness_alt(shown), key="mv_robustness")
     st.markdown(robustness_text(robustness))
 
 
