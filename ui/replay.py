@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
