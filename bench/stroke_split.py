@@ -11,9 +11,12 @@ stroke's time is split into:
   - send: mouse-up to the rerun message leaving the browser (the canvas's PNG made and sent);
   - script: the script's runs on the server the stroke caused (each page is served through bench/timed_page.py,
     which logs every run's time), with the messages they sent to the browser, counted (messages, kB);
-  - browser: the rest, until the page settled: the messages' transfer (local here) and the browser drawing them.
-Printed: each one's median for every page, and the ratio of each page's median mouse-up-to-settled to the least
-page's, measured in the same rounds. With --against REV, the page as it was at git revision REV (extracted to a
+  - browser: the rest, until the page settled: the messages' transfer (local here) and the browser drawing them;
+  - busy: of all that, the time the page's renderer spent running tasks (scripts, style, layout, painting), from
+    Chromium's own counters (the DevTools protocol's Performance.getMetrics, TaskDuration), read just before the
+    last mouse-up and once the page settled: the browser's work itself, less noisy than the wall-clock times.
+Printed: each one's median for every page, and the ratios of each page's median mouse-up-to-settled, and of its
+median renderer busy time, to the least page's, measured in the same rounds. With --against REV, the page as it was at git revision REV (extracted to a
 temporary folder) is served too, with the same chapters open, and drawn on in the same rounds.
 """
 
@@ -56,6 +59,12 @@ WS_JS = """
 RERUN_MIN_BYTES = 1000  # the rerun message carries the canvas's PNG: larger than anything else the page sends
 
 
+def renderer_busy_ms(cdp) -> float:
+    """The page's renderer's task time so far, in ms (Chromium's TaskDuration)."""
+    metrics = cdp.send("Performance.getMetrics")["metrics"]
+    return 1000 * next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+
+
 def split(page, sent_from: int, received_from: int, script_s: float) -> dict[str, float] | None:
     """The last stroke's split, from the page's records after the given message counts and the script's seconds."""
     w = page.evaluate("""([s, r]) => ({up: window.__watch.up, last: window.__watch.lastMutation,
@@ -86,12 +95,15 @@ class RunLog:
 
 
 def open_recording(browser, url: str):
+    """The page at `url`, recording its websocket messages, and a DevTools session that reads its renderer's counters."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.add_init_script(WS_JS)
     page.goto(url)
     page.locator("canvas.upper-canvas").first.wait_for(timeout=90_000)
     page.evaluate(pagedriver.WATCH_JS)
-    return page
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    return page, cdp
 
 
 def main() -> None:
@@ -117,41 +129,49 @@ def main() -> None:
                 app=str(pagedriver.ROOT / "bench" / "timed_page.py"), cwd=cwd,
                 env={"TIMED_SCRIPT": script, "TIMED_LOG": str(logs[name].path)}))
         b = stack.enter_context(pagedriver.browser())
-        pages = {"least page": ("least", open_recording(b, urls["least"]))}
+        pages = {"least page": ("least", *open_recording(b, urls["least"]))}
         for name, _, _ in servers[1:]:
             for slug in args.chapters:
                 label = f"{'page' if name == 'page' else name}, chapter {SLUGS.index(slug) + 1} ({slug})"
-                pages[label] = (name, open_recording(b, f"{urls[name]}?chapter={slug}"))
-        for _, page in pages.values():
+                pages[label] = (name, *open_recording(b, f"{urls[name]}?chapter={slug}"))
+        for _, page, _ in pages.values():
             pagedriver.wait_for_still(page, timeout=90)
         results: dict[str, list[dict]] = {name: [] for name in pages}
         for k in range(args.digits):
             digit = k % 10
-            for name, (server, page) in pages.items():
+            for name, (server, page, cdp) in pages.items():
                 if pagedriver.prediction(page) is not None:
                     pagedriver.clear(page)
                     pagedriver.wait_for_settled(page, timeout=60)
                 counts = page.evaluate("() => [window.__ws.sent.length, window.__ws.received.length]")
                 logs[server].since_last()
-                pagedriver.draw_digit(page, digit)
+                pagedriver.draw_digit(page, digit, lift=False)  # the pen stays down on the last stroke, until:
+                busy = renderer_busy_ms(cdp)
+                page.mouse.up()
                 pagedriver.wait_for_prediction(page, timeout=60)
                 pagedriver.wait_for_settled(page, timeout=60)
+                busy = renderer_busy_ms(cdp) - busy
                 s = split(page, *counts, logs[server].since_last())
                 if s is None:
                     print(f"{name}: digit {digit}: no rerun message seen; left out")
                     continue
+                s["busy"] = busy
                 results[name].append(s)
                 print(f"{name}: digit {digit}: settled {s['total']:.0f} ms (send {s['send']:.0f}, script "
-                      f"{s['script']:.0f}, {s['messages']} messages {s['kB']:.1f} kB, browser {s['browser']:.0f})")
+                      f"{s['script']:.0f}, {s['messages']} messages {s['kB']:.1f} kB, browser {s['browser']:.0f}, "
+                      f"renderer busy {busy:.0f})")
         least = statistics.median(r["total"] for r in results["least page"])
         print(f"\nmedians over {args.digits} digits a page, one browser, drawn in turns (ms; kB received per stroke):")
-        print(f"{'':<36}{'settled':>9}{'ratio':>7}{'send':>7}{'script':>8}{'msgs':>6}{'kB':>8}{'browser':>9}")
+        print(f"{'':<36}{'settled':>9}{'ratio':>7}{'send':>7}{'script':>8}{'msgs':>6}{'kB':>8}{'browser':>9}"
+              f"{'busy':>7}{'ratio':>7}")
+        least_busy = statistics.median(r["busy"] for r in results["least page"])
         for name, rows in results.items():
             if not rows:
                 continue
             med = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
             print(f"{name:<36}{med['total']:9.0f}{med['total'] / least:7.2f}{med['send']:7.0f}{med['script']:8.0f}"
-                  f"{med['messages']:6.0f}{med['kB']:8.1f}{med['browser']:9.0f}")
+                  f"{med['messages']:6.0f}{med['kB']:8.1f}{med['browser']:9.0f}{med['busy']:7.0f}"
+                  f"{med['busy'] / least_busy:7.2f}")
 
 
 if __name__ == "__main__":
