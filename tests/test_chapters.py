@@ -43,6 +43,9 @@ def test_each_chapter_opens_with_its_takeaway_then_its_question_and_parts(slug, 
     parts = [texts.index(f"### {p}") for p in CHAPTERS[index].parts]
     assert asked or (slug == "sure" and not drawn)  # that question is about the drawing
     assert [takeaway, *asked, *parts] == sorted([takeaway, *asked, *parts])
+    charts = at.get("plotly_chart")
+    assert charts or not drawn  # a drawing's reading is charted on the first screen
+    assert all(len(c.proto.alt) > 30 for c in charts), [c.proto.alt for c in charts]  # each figure, in words
     buttons = {b.key: b.label for b in at.button}
     assert ("chapter_back" in buttons) == (index > 0) and ("chapter_next" in buttons) == (index < len(SLUGS) - 1)
     if index < len(SLUGS) - 1:

@@ -348,14 +348,11 @@ def replica_of(page) -> str | None:
 
 
 def figure_texts(page) -> list[str | None]:
-    """For each plotly figure on the page, its text alternative (ui/alt.py: the screen-reader-only text just before
-    it), or None where it has none."""
+    """For each plotly figure on the page, its text alternative (ui/alt.py: the figure's accessible name, on a
+    role="figure"), or None where it has none."""
     return page.evaluate(
-        """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map(chart => {
-             const box = chart.closest('[data-testid="stElementContainer"]');
-             const before = box && box.previousElementSibling;
-             const text = before && before.querySelector('.sr-only');
-             return text ? text.textContent.trim() : null; })"""
+        """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map(chart =>
+             chart.getAttribute('role') === 'figure' ? (chart.getAttribute('aria-label') || '').trim() || null : null)"""
     )
 
 

@@ -1,14 +1,12 @@
 """Every figure's text alternative: what it shows, in words a screen reader reads in its place.
 
-`chart(fig, alt)` draws a plotly figure with its alternative just before it, as text only a screen reader meets (the
-page's CSS takes it out of sight and out of the layout). The alternatives say what the figure is and, where a figure
+`chart(fig, alt)` draws a plotly figure with its alternative as the figure's accessible name, which a screen reader
+reads in its place (Streamlit's role="figure" and aria-label). The alternatives say what the figure is and, where a figure
 has a few numbers worth reading, those numbers: the reading and every probability, a kernel's nine weights, a curve's
 last value, a confusion matrix's largest confusions.
 """
 
 from __future__ import annotations
-
-import html
 
 import numpy as np
 import streamlit as st
@@ -18,10 +16,11 @@ from ui.figures import NETWORK_NAMES, PLOT_CONFIG, percent, signed
 
 
 def chart(fig, alt: str, where=None, **kwargs) -> None:
-    """A plotly figure, with `alt` for screen readers just before it."""
+    """A plotly figure, with `alt` as its accessible name: Streamlit gives the chart role="figure" and aria-label=alt
+    (one element; a screen-reader-only paragraph before each chart was another element for the browser to redraw on
+    every stroke)."""
     where = st if where is None else where
-    where.html(f'<p class="sr-only">{html.escape(alt)}</p>')
-    where.plotly_chart(fig, config=PLOT_CONFIG, **kwargs)
+    where.plotly_chart(fig, config=PLOT_CONFIG, alt=alt, **kwargs)
 
 
 def _name(arch: str) -> str:

@@ -39,9 +39,6 @@ h2.chapter {font-size: 1.7rem; font-weight: 700; margin: 1.25rem 0 0.25rem; scro
     to {box-shadow: inset 1.5rem 0 1rem -1rem var(--shade), inset -1.5rem 0 1rem -1rem transparent}
   }
 }
-.sr-only {position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap}
-/* a figure's words for screen readers (ui/alt.py) take no room in the layout either */
-[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > .sr-only:only-child) {position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0)}
 .canvas-hint {font-size: 0.875rem}
 /* A touch screen cannot hover: the canvas's toolbar stays shown there (ui/canvas_tools.py), and the hint says so */
 @media (hover: none) {.canvas-hint .on-hover {display: none}}
