@@ -1,9 +1,9 @@
 """Every figure's text alternative: what it shows, in words a screen reader reads in its place.
 
 `chart(fig, alt)` draws a plotly figure with its alternative as the figure's accessible name, which a screen reader
-reads in its place (Streamlit's role="figure" and aria-label). The alternatives say what the figure is and, where a figure
-has a few numbers worth reading, those numbers: the reading and every probability, a kernel's nine weights, a curve's
-last value, a confusion matrix's largest confusions.
+reads in its place (Streamlit's role="figure" and aria-label). The alternatives say what the figure is and, where a
+figure has a few numbers worth reading, those numbers: the reading and every probability, a kernel's nine weights, a
+curve's last value, a confusion matrix's largest confusions.
 """
 
 from __future__ import annotations
