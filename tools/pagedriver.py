@@ -352,7 +352,8 @@ def figure_texts(page) -> list[str | None]:
     role="figure"), or None where it has none."""
     return page.evaluate(
         """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map(chart =>
-             chart.getAttribute('role') === 'figure' ? (chart.getAttribute('aria-label') || '').trim() || null : null)"""
+             chart.getAttribute('role') === 'figure'
+               ? (chart.getAttribute('aria-label') || '').trim() || null : null)"""
     )
 
 
