@@ -16,8 +16,9 @@ stroke's time is split into:
     Chromium's own counters (the DevTools protocol's Performance.getMetrics, TaskDuration), read just before the
     last mouse-up and once the page settled: the browser's work itself, less noisy than the wall-clock times.
 Printed: each one's median for every page, and the ratios of each page's median mouse-up-to-settled, and of its
-median renderer busy time, to the least page's, measured in the same rounds. With --against REV, the page as it was at git revision REV (extracted to a
-temporary folder) is served too, with the same chapters open, and drawn on in the same rounds.
+median renderer busy time, to the least page's, measured in the same rounds. With --against REV, the page as it was
+at git revision REV (extracted to a temporary folder) is served too, with the same chapters open, and drawn on in
+the same rounds.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class RunLog:
 
 
 def open_recording(browser, url: str):
-    """The page at `url`, recording its websocket messages, and a DevTools session that reads its renderer's counters."""
+    """The page at `url`, recording its websocket messages, and a DevTools session that reads its renderer's
+    counters."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.add_init_script(WS_JS)
     page.goto(url)
