@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import sqlalchemy as sa
@@ -35,6 +36,17 @@ SCHEMA_VERSION = 1
 ENV_URL = "DRAWINGS_DB"  # the one setting: where the store is
 ENV_TEACHER_KEY = "TEACHER_KEY"  # the secret that unlocks other people's drawings; unset, nobody has it
 log = logging.getLogger("drawings")
+
+
+def sqlite_file(url: sa.URL) -> str | None:
+    """The file an SQLite URL names: its path, or a URI's (sqlite:///file:PATH?mode=ro&uri=true) without the
+    scheme and query; None for a store in memory. Used where the file itself is made, checked or named."""
+    path = url.database
+    if path and url.query.get("uri") in ("true", "1") and path.startswith("file:"):
+        path = unquote(urlsplit(path).path)
+    if not path or path == ":memory:" or url.query.get("mode") == "memory":
+        return None
+    return path
 
 
 @dataclass(frozen=True)
@@ -252,7 +264,7 @@ class DrawingsStore:
 
     def _where(self) -> str:
         if self.url.get_backend_name() == "sqlite":
-            return shown(self.url.database or ":memory:")
+            return shown(sqlite_file(self.url) or ":memory:")
         return self.url.render_as_string(hide_password=True)
 
     @property
@@ -262,8 +274,9 @@ class DrawingsStore:
     def _engine(self) -> sa.Engine:
         if not self.sqlite:
             return sa.create_engine(self.url, pool_pre_ping=True)
-        if self.url.database and self.url.database != ":memory:":
-            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(self.url)
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(self.url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @sa.event.listens_for(engine, "connect")
@@ -293,10 +306,11 @@ class DrawingsStore:
 
     def _file_now(self) -> tuple[int, int] | None:
         """The SQLite file at the store's path now, as (device, inode); None where there is none or no file."""
-        if not self.sqlite or not self.url.database or self.url.database == ":memory:":
+        path = sqlite_file(self.url) if self.sqlite else None
+        if path is None:
             return None
         try:
-            st = os.stat(self.url.database)
+            st = os.stat(path)
         except OSError:
             return None
         return st.st_dev, st.st_ino
@@ -530,8 +544,9 @@ def read_collected(source: str | Path) -> tuple[np.ndarray, np.ndarray]:
             url = sa.engine.make_url(text)
         except sa.exc.ArgumentError:
             raise StoreError(f"{text} is not a database URL") from None
-        if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
-            raise StoreError(f"no drawings store at {shown(url.database)}")
+        path = sqlite_file(url) if url.get_backend_name() == "sqlite" else None
+        if path and not Path(path).is_file():
+            raise StoreError(f"no drawings store at {shown(path)}")
         store = DrawingsStore(text)
         try:
             rows = store.everyone()

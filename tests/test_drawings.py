@@ -18,6 +18,7 @@ from classroom.drawings import (
     SCHEMA_VERSION, DrawingsStore, Limits, StoreError, StoreFull, canvas_png, image_bytes, image_from_bytes,
     new_session_id, teacher_key_ok,
 )
+from cnn.paths import shown
 
 
 def a_drawing(seed: int = 0) -> tuple[np.ndarray, bytes]:
@@ -207,7 +208,8 @@ def test_a_read_only_store_file_turns_saving_off(tmp_path):
         save(s, "a")
 
 
-def test_a_read_only_store_turns_saving_off_and_can_still_be_read(tmp_path):
+def test_a_read_only_store_turns_saving_off_and_can_still_be_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     path = tmp_path / "d.sqlite"
     first = DrawingsStore(f"sqlite:///{path}")
     save(first, "a")
@@ -217,6 +219,8 @@ def test_a_read_only_store_turns_saving_off_and_can_still_be_read(tmp_path):
         save(s, "a")
     assert not s.can_save and "read-only" in s.problem
     assert [d.label for d in s.mine("a")] == [3]
+    assert s.where == shown(path) and s.check_file() is False  # the URI's file, watched like any other
+    assert not (tmp_path / "file:").exists()  # no folder made in the working directory from the URI's scheme
 
 
 def test_an_unreachable_or_wrong_url_turns_saving_off(tmp_path):
