@@ -7,7 +7,10 @@ Sets drawn on a 280x280 canvas and prepared by canvas_to_mnist exactly as the pa
     size, place, pen width), 100 of each digit;
   - the kinds of writing MNIST-trained networks misread most (cnn.strokes.hard_digit): small digits drawn with a
     thick pen (100 of each digit), 1s with a long flag (200), 7s with a short bar (200, the flagged 1's near
-    neighbour: what a flag taught to the 1s could cost), strongly slanted digits (100 of each digit).
+    neighbour: what a flag taught to the 1s could cost), strongly slanted digits (100 of each digit);
+  - MNIST's 6,000 validation digits written again small and in a bold pen (cnn.strokes.bold_on_canvas: a fifth to a
+    third of the canvas, the pen 0.28 to 0.4 of the digit's size): real writers' shapes, where the template digits
+    above are one hand's, so that a bold pen's cost is measured on handwriting the network was not trained on.
 
     python bench/drawn_digits.py [--weights weights/mnist_cnn.pt weights/mnist_cnn_keras.pt] [--widths] [--by-pen]
 
@@ -34,11 +37,11 @@ from cnn.paths import WEIGHTS_DIR, shown
 from cnn.preprocess import canvas_to_mnist
 from cnn.preprocess import BOLD_PEN, preprocess_steps
 from cnn.strokes import (
-    DIGIT_STROKES, HARD_KINDS, ONLY_DIGIT, drawn_by_hand, hard_digit, image_on_canvas, jittered_digit,
+    DIGIT_STROKES, HARD_KINDS, ONLY_DIGIT, bold_on_canvas, drawn_by_hand, hard_digit, image_on_canvas, jittered_digit,
 )
 
 
-SKLEARN_SEED, STROKES_SEED, HARD_SEED = 0, 1, 2
+SKLEARN_SEED, STROKES_SEED, HARD_SEED, BOLD_SEED = 0, 1, 2, 4
 
 
 def sklearn_canvases(seed: int = SKLEARN_SEED) -> tuple[list[np.ndarray], np.ndarray]:
@@ -76,6 +79,23 @@ def prepared(canvases: tuple[list[np.ndarray], np.ndarray]) -> tuple[np.ndarray,
 
 def sklearn_set(seed: int = SKLEARN_SEED) -> tuple[np.ndarray, np.ndarray]:
     return prepared(sklearn_canvases(seed))
+
+
+def validation_split() -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's validation digits (the last tenth of its training set, which training leaves out) as floats, and
+    their labels."""
+    from cnn.data import load_split, to_float, validation_cut
+
+    images, labels = load_split("train")
+    cut = validation_cut(len(images))
+    return to_float(images[cut:]), labels[cut:].astype(np.int64)
+
+
+def bold_validation_set(seed: int = BOLD_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's validation digits written again small and in a bold pen (bold_on_canvas), prepared as the page does."""
+    images, labels = validation_split()
+    rng = np.random.default_rng(seed)
+    return prepared(([bold_on_canvas(image, rng) for image in images], labels))
 
 
 def stroke_set(per_digit: int = 100, seed: int = STROKES_SEED) -> tuple[np.ndarray, np.ndarray]:
@@ -119,19 +139,15 @@ def main() -> None:
     if args.by_pen:
         by_pen(load(args.weights[0]))
         return
-    sets = {}
-    if args.widths:
-        from cnn.data import load_split, to_float, validation_cut
-
-        images, labels = load_split("train")
-        cut = validation_cut(len(images))
-        sets["MNIST validation (6,000)"] = (to_float(images[cut:]), labels[cut:].astype(np.int64))
+    sets = {"MNIST validation (6,000)": validation_split()} if args.widths else {}
     sets |= {"scikit-learn (1,797)": sklearn_set(), "pen strokes (1,000)": stroke_set()}
     for kind in HARD_KINDS:
         images, labels = prepared(hard_canvases(kind))
         sets[f"{kind} ({len(labels):,})"] = (images, labels)
+    sets["validation, bold and small (6,000)"] = bold_validation_set()
     width = max(len(str(p)) for p in args.weights) + 2
-    print(f"{'weights':<{width}}{'recipe':<{17}}" + "".join(f"{name:>26}" for name in sets))
+    columns = [max(26, len(name) + 2) for name in sets]
+    print(f"{'weights':<{width}}{'recipe':<{17}}" + "".join(f"{name:>{c}}" for name, c in zip(sets, columns)))
     for path in args.weights:
         model = load(path)
         try:
@@ -142,7 +158,7 @@ def main() -> None:
         for suffix, predict in readings.items():
             scores = [float((predict(model, images).argmax(1) == labels).mean()) for images, labels in sets.values()]
             print(f"{shown(path):<{width}}{(recipe + suffix):<17}"
-                  + "".join(f"{s:>26.2%}" for s in scores))
+                  + "".join(f"{s:>{c}.2%}" for s, c in zip(scores, columns)))
 
 
 if __name__ == "__main__":

@@ -151,6 +151,46 @@ def image_on_canvas(ink: np.ndarray, rng: np.random.Generator, size: int = 280) 
     return rgba
 
 
+
+def bold_on_canvas(
+    ink: np.ndarray, rng: np.random.Generator, size: int = 280, extent=(0.2, 0.35), pen=(0.28, 0.4)
+) -> np.ndarray:
+    """A handwritten grey digit (one of MNIST's: ink in [0, 1]) written again small and in a bold pen, as its writer
+    would with a marker: enlarged so that its ink's longest side is a random share `extent` (low, high) of the
+    canvas, its strokes widened to a random share `pen` of that side, and placed at random on a size x size canvas.
+
+    The strokes' width before is taken as twice the ink's area over its outline (a stroke w wide and L long has an
+    area of wL and an outline of about 2L); each side grows by half of what is missing, with one pixel of
+    anti-aliased edge, as render draws a pen.
+    """
+    from scipy import ndimage
+
+    from cnn.preprocess import bounding_box, resize
+
+    found = bounding_box(ink, threshold=0.3)
+    if found is None:
+        raise ValueError("the image holds no ink to write again")
+    top, bottom, left, right = found
+    crop = np.asarray(ink, np.float32)[top:bottom, left:right]
+    side = rng.uniform(*extent) * size
+    scale = side / max(crop.shape)
+    big = np.clip(resize(crop, max(round(crop.shape[0] * scale), 1), max(round(crop.shape[1] * scale), 1)), 0, 1)
+    strokes = big > 0.5
+    outline = strokes & ~ndimage.binary_erosion(strokes)
+    width = 2 * strokes.sum() / max(outline.sum(), 1)
+    grow = max(rng.uniform(*pen) * side - width, 0) / 2
+    margin = int(np.ceil(grow)) + 2
+    away = ndimage.distance_transform_edt(~np.pad(strokes, margin))  # 0 on the strokes, else the distance to them
+    bold = np.maximum(np.clip(grow + 0.5 - away, 0, 1), np.pad(big, margin))
+    h, w = bold.shape
+    if h > size or w > size:
+        raise ValueError(f"a digit {max(h, w)} pixels wide does not fit a {size}x{size} canvas")
+    top, left = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
+    rgba = np.zeros((size, size, 4), np.uint8)
+    rgba[top : top + h, left : left + w, :3] = np.round(bold * 255).astype(np.uint8)[..., None]
+    rgba[..., 3] = 255
+    return rgba
+
 # Digits as some people write them, in pieces that do not touch: a 5's bar lifted off its body, a 7 with a crossbar,
 # a 4 in two strokes that do not meet, a 0 whose loop is not closed.
 DIGIT_PIECES: dict[int, list[list[tuple[float, float]]]] = {

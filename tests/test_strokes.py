@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnn.strokes import DIGIT_STROKES, draw_digit, image_on_canvas, jittered_digit, random_scribble, render
+from cnn.strokes import (
+    DIGIT_STROKES, bold_on_canvas, draw_digit, image_on_canvas, jittered_digit, random_scribble, render,
+)
 
 
 def test_a_dot_is_a_disc_of_the_pen_width():
@@ -39,6 +41,25 @@ def test_image_on_canvas_keeps_the_ink():
     assert canvas.shape == (280, 280, 4)
     ys, xs = np.nonzero(canvas[..., 0] > 128)
     assert (ys.max() - ys.min()) > 2 * (xs.max() - xs.min())  # still a vertical bar
+
+
+def test_a_digit_written_again_bold_and_small_has_the_pen_and_size_asked_for():
+    bar = np.zeros((28, 28), np.float32)
+    bar[6:22, 13:15] = 1.0  # a 1: 16 pixels tall, 2 wide, as thin as MNIST's strokes
+    canvas = bold_on_canvas(bar, np.random.default_rng(0), extent=(0.3, 0.3), pen=(0.3, 0.3))
+    assert canvas.shape == (280, 280, 4) and (canvas[..., 3] == 255).all()
+    ys, xs = np.nonzero(canvas[..., 0] > 127)
+    side = 0.3 * 280  # the bar's length as enlarged; each end then grows as each side does
+    assert xs.max() - xs.min() + 1 == pytest.approx(0.3 * side, abs=2)  # the pen: 0.3 of the digit's size
+    assert ys.max() - ys.min() + 1 == pytest.approx(side + 0.3 * side - 2 / 16 * side, abs=3)  # less the 2 it had
+    thin = bold_on_canvas(bar, np.random.default_rng(0), extent=(0.3, 0.3), pen=(0.0, 0.0))  # no wider than it was
+    assert (thin[..., 0] > 127).any(1).sum() == pytest.approx(side, abs=2)
+    a, b = (bold_on_canvas(bar, np.random.default_rng(4)) for _ in range(2))
+    np.testing.assert_array_equal(a, b)  # seeded: reproducible
+    with pytest.raises(ValueError, match="no ink"):
+        bold_on_canvas(np.zeros((28, 28)), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="does not fit"):
+        bold_on_canvas(bar, np.random.default_rng(0), size=100, extent=(0.9, 0.9))
 
 
 def test_the_hard_kinds_of_writing_are_what_they_say():
