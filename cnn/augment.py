@@ -94,12 +94,24 @@ def change_stroke_width(x: torch.Tensor, amount: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def random_thickness(x: torch.Tensor, thicken: float, thin: float, gen: torch.Generator) -> torch.Tensor:
-    """Each image's strokes changed by its own random amount, uniform in [-thin, thicken] (change_stroke_width).
-    Draws nothing from `gen` when both are 0."""
-    if thicken <= 0 and thin <= 0:
+BOLD_WIDTH = (1.5, 3.0)  # a bold pen's dilations: MNIST's 2-3 pixel strokes become 5 to 9 pixels wide
+
+
+def random_thickness(
+    x: torch.Tensor, thicken: float, thin: float, gen: torch.Generator, bold: float = 0.0, bold_width=BOLD_WIDTH
+) -> torch.Tensor:
+    """Each image's strokes changed by its own random amount, uniform in [-thin, thicken] (change_stroke_width); and
+    a share `bold` of the images instead written in a bold pen, grown by a uniform `bold_width` (low, high) dilations,
+    as a small digit in a marker reaches the network. Draws nothing from `gen` when all are 0, and nothing more than
+    before for the bold pens when `bold` is 0."""
+    if thicken <= 0 and thin <= 0 and bold <= 0:
         return x
-    return change_stroke_width(x, torch.rand(len(x), generator=gen) * (thicken + thin) - thin)
+    amount = torch.rand(len(x), generator=gen) * (thicken + thin) - thin
+    if bold > 0:
+        chosen = torch.rand(len(x), generator=gen) < bold
+        low, high = bold_width
+        amount = torch.where(chosen, low + torch.rand(len(x), generator=gen) * (high - low), amount)
+    return change_stroke_width(x, amount)
 
 
 BLUR_SIZES = (10, 24)  # down-sampled sides, inclusive: a 20-pixel digit then spans about 7 to 17 pixels

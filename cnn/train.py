@@ -61,6 +61,7 @@ class Recipe:
     shear: float = 0.15  # with augment: the horizontal shear's range, ±factor (0.15 slants a stroke by about 8.5°)
     thicken: float = 0.0  # with augment: strokes grown by up to this many 3x3 dilations (uniform, with thin's range)
     thin: float = 0.0  # with augment: strokes shrunk by up to this many 3x3 erosions
+    bold: float = 0.0  # with augment: the share of images in a bold pen instead, grown by BOLD_WIDTH dilations
     blur: float = 0.0  # with augment: the share of images sampled down to 10-24 pixels and back up
     flag: float = 0.0  # with augment: the share of 1s given a flag from their top down to the left (random_flags)
     flag_length: tuple[float, float] = FLAG_LENGTH  # a flag's length, uniform in this span of the digit's height
@@ -204,7 +205,7 @@ def train_epoch(
                     steepest=recipe.flag_steepest,
                 )
                 xb = random_short_bars(xb, yb, recipe.bars, gen)
-                xb = random_thickness(xb, recipe.thicken, recipe.thin, gen)
+                xb = random_thickness(xb, recipe.thicken, recipe.thin, gen, recipe.bold)
                 xb = random_affine(xb, affine, gen, Elastic(recipe.elastic))
                 xb = random_blur(xb, recipe.blur, gen)
             with amp:
@@ -428,6 +429,7 @@ RECIPE_FIELDS = {
     "shear": _non_negative,
     "thicken": _non_negative,
     "thin": _non_negative,
+    "bold": _fraction,
     "blur": _fraction,
     "flag": _fraction,
     "flag_length": _span(0.0, 1.0),
@@ -505,7 +507,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.out = str(default_weights(args.arch))
     settings = dict(args.set)
     if not settings.get("augment", RECIPES[args.recipe].augment):
-        changes = ("elastic", "rotate", "shear", "thicken", "thin", "blur", "flag", "flag_length", "flag_turn",
+        changes = ("elastic", "rotate", "shear", "thicken", "thin", "bold", "blur", "flag", "flag_length", "flag_turn",
                    "flag_steepest", "bars")
         for field in changes:
             if settings.get(field):

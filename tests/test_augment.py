@@ -129,6 +129,23 @@ def test_stroke_width_amounts_are_drawn_over_the_whole_range_and_each_image_its_
     assert (ink[1:] >= 0).all() and out.max() <= x.max() + 1e-6  # dilation and erosion never leave the pixel range
 
 
+def test_a_bold_pen_grows_its_share_of_the_images_by_its_range_of_dilations():
+    x = digits(1).expand(1000, 1, 28, 28).contiguous()
+    same = augment.random_thickness(x, thicken=1.0, thin=0.5, gen=torch.Generator().manual_seed(5))
+    out = augment.random_thickness(x, thicken=1.0, thin=0.5, gen=torch.Generator().manual_seed(5), bold=0.3)
+    low, high = augment.BOLD_WIDTH
+    ink = out.sum(dim=(1, 2, 3))
+    lightest = augment.change_stroke_width(x[:1], torch.tensor([low])).sum()
+    heaviest = augment.change_stroke_width(x[:1], torch.tensor([high])).sum()
+    widest = augment.change_stroke_width(x[:1], torch.tensor([1.0])).sum()  # the most the plain range grows one
+    bold = ink > widest + 1e-3
+    assert 0.25 < bold.float().mean() < 0.35  # about its share
+    assert (ink[bold] >= lightest - 1e-3).all() and (ink[bold] <= heaviest + 1e-3).all()
+    assert ink[bold].max() > 0.95 * heaviest and ink[bold].min() < lightest + 0.1 * (heaviest - lightest)
+    none = augment.random_thickness(x, thicken=1.0, thin=0.5, gen=torch.Generator().manual_seed(5), bold=0.0)
+    torch.testing.assert_close(none, same, rtol=0, atol=0)  # no bold pens: the stream and images of before
+
+
 def test_no_stroke_change_and_no_blur_draw_nothing_from_the_generator():
     """The recipes trained before these fields existed keep their random stream, so their runs reproduce."""
     x = digits()
