@@ -102,8 +102,8 @@ def random_thickness(
 ) -> torch.Tensor:
     """Each image's strokes changed by its own random amount, uniform in [-thin, thicken] (change_stroke_width); and
     a share `bold` of the images instead written in a bold pen, grown by a uniform `bold_width` (low, high) dilations,
-    as a small digit in a marker reaches the network. Draws nothing from `gen` when all are 0, and nothing more than
-    before for the bold pens when `bold` is 0."""
+    as a small digit in a marker reaches the network. Draws nothing from `gen` when all are 0; with `bold` at 0 it
+    draws what it drew before bold pens existed, so earlier runs reproduce."""
     if thicken <= 0 and thin <= 0 and bold <= 0:
         return x
     amount = torch.rand(len(x), generator=gen) * (thicken + thin) - thin

@@ -151,7 +151,6 @@ def image_on_canvas(ink: np.ndarray, rng: np.random.Generator, size: int = 280) 
     return rgba
 
 
-
 def bold_on_canvas(
     ink: np.ndarray, rng: np.random.Generator, size: int = 280, extent=(0.2, 0.35), pen=(0.28, 0.4)
 ) -> np.ndarray:
@@ -190,6 +189,7 @@ def bold_on_canvas(
     rgba[top : top + h, left : left + w, :3] = np.round(bold * 255).astype(np.uint8)[..., None]
     rgba[..., 3] = 255
     return rgba
+
 
 # Digits as some people write them, in pieces that do not touch: a 5's bar lifted off its body, a 7 with a crossbar,
 # a 4 in two strokes that do not meet, a 0 whose loop is not closed.
