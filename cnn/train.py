@@ -17,6 +17,13 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+# Ctrl-C while torch loads its native libraries can abort the process there, or be lost inside them and leave the run
+# going; as a command, hold it until they have loaded (a shell that started it with Ctrl-C ignored keeps that).
+_held: list[int] = []
+_holding = __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+if _holding:
+    signal.signal(signal.SIGINT, lambda signum, frame: _held.append(signum))
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -44,6 +51,12 @@ from cnn.model import ARCHITECTURES, DEFAULT_ARCH, build, count_parameters, summ
 from cnn.paths import default_weights, metadata_path
 from cnn.recipe import ADAM_EPS
 from cnn.snapshots import Snapshots, snapshot_steps, snapshots_path
+
+if _holding:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if _held:
+        print("interrupted while loading: nothing written", file=sys.stderr)
+        sys.exit(130)
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,8 @@ def test_killing_a_real_training_run(good, mnist_dir, sig, after):
     assert run.poll() is None, "the run ended before it could be interrupted"
     run.send_signal(sig)
     _, err = run.communicate(timeout=120)
-    # Before the script has set up (still importing torch) Python dies of the signal itself (-2, -15); after, it
-    # unwinds, says so, and exits with 130.
+    # While torch loads, the script holds Ctrl-C and then exits with 130 (SIGTERM kills it then: -15); at the
+    # interpreter's very start Python dies of the signal itself (-2); once training, it unwinds, says so, exits 130.
     print(f"signal {sig.name} after {after}s: exit code {run.returncode}")
     assert run.returncode in (130, -sig)
     if run.returncode == 130:
