@@ -91,9 +91,10 @@ def validation_split() -> tuple[np.ndarray, np.ndarray]:
     return to_float(images[cut:]), labels[cut:].astype(np.int64)
 
 
-def bold_validation_set(seed: int = BOLD_SEED) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST's validation digits written again small and in a bold pen (bold_on_canvas), prepared as the page does."""
-    images, labels = validation_split()
+def bold_validation_set(validation=None, seed: int = BOLD_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's validation digits (validation_split's, read again unless given) written again small and in a bold pen
+    (bold_on_canvas), prepared as the page does."""
+    images, labels = validation if validation is not None else validation_split()
     rng = np.random.default_rng(seed)
     return prepared(([bold_on_canvas(image, rng) for image in images], labels))
 
@@ -139,12 +140,13 @@ def main() -> None:
     if args.by_pen:
         by_pen(load(args.weights[0]))
         return
-    sets = {"MNIST validation (6,000)": validation_split()} if args.widths else {}
+    validation = validation_split()
+    sets = {"MNIST validation (6,000)": validation} if args.widths else {}
     sets |= {"scikit-learn (1,797)": sklearn_set(), "pen strokes (1,000)": stroke_set()}
     for kind in HARD_KINDS:
         images, labels = prepared(hard_canvases(kind))
         sets[f"{kind} ({len(labels):,})"] = (images, labels)
-    sets["validation, bold and small (6,000)"] = bold_validation_set()
+    sets["validation, bold and small (6,000)"] = bold_validation_set(validation)
     width = max(len(str(p)) for p in args.weights) + 2
     columns = [max(26, len(name) + 2) for name in sets]
     print(f"{'weights':<{width}}{'recipe':<{17}}" + "".join(f"{name:>{c}}" for name, c in zip(sets, columns)))
